@@ -1,0 +1,227 @@
+"""The backward pass: a loop over the graph in reverse topological order.
+
+Never recursion (a chain of a million ops must work), a deterministic order, and every
+node's gradient summed over all its uses before its VJP runs. Broadcast reduction, dtype
+and shape checks happen here once for every op, so VJPs never deal with them.
+"""
+
+import numpy as np
+
+from autograd.function import Node
+from autograd.grad_mode import enable_grad, no_grad
+from autograd.tensor import Tensor
+
+
+def unbroadcast(g, shape):
+    """Sum ``g`` over the axes numpy broadcasting added or stretched to reach ``shape``."""
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra < 0:
+        return g  # reported as a shape mismatch by the caller
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape) if extra else g
+
+
+def _topological_order(roots):
+    """Nodes reachable from ``roots``, every node before the nodes it consumes."""
+    post_order = []
+    visited = set()
+    stack = [(node, False) for node in reversed(roots)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            post_order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for p in reversed(node.parents):
+            if isinstance(p, Tensor) and p._node is not None and id(p._node) not in visited:
+                stack.append((p._node, False))
+    post_order.reverse()
+    return post_order
+
+
+def _graph_context(node):
+    """A view of ``node`` whose inputs and output are Tensors, for a differentiable VJP."""
+    if not node.op.twice:
+        raise RuntimeError(
+            f"{node.op.name}: its gradient is not differentiable (create_graph=True is not "
+            "supported through this op)"
+        )
+    ctx = Node.__new__(Node)
+    ctx.op, ctx.parents, ctx.saved, ctx.params = node.op, node.parents, node.saved, node.params
+    ctx.needs = node.needs
+    ctx.inputs = tuple(node.parents)
+    ctx.out = Tensor._make(node.out, node, True, node.out_version[0])
+    return ctx
+
+
+def _accumulate(store, key, value):
+    old = store.get(key)
+    store[key] = value if old is None else old + value
+
+
+def run_backward(roots, seeds, retain_graph=False, create_graph=False, targets=None):
+    """Propagate ``seeds`` (one per root Tensor) back through the graph.
+
+    With ``targets`` (Tensors) the gradients with respect to them are returned in a list
+    and no ``.grad`` is touched; otherwise leaf gradients accumulate into ``.grad``.
+    """
+    node_grads = {}  # id(node) -> gradient of that node's output, summed over its uses
+    leaf_grads = {}  # id(leaf) -> gradient, summed over its uses
+    leaves = {}
+    for t, g in zip(roots, seeds):
+        if t._node is None:
+            leaves[id(t)] = t
+            _accumulate(leaf_grads, id(t), g)
+        else:
+            _accumulate(node_grads, id(t._node), g)
+
+    wanted = {}
+    if targets is not None:
+        for t in targets:
+            wanted[id(t._node) if t._node is not None else id(t)] = None
+
+    mode = enable_grad() if create_graph else no_grad()
+    with mode:
+        for node in _topological_order([t._node for t in roots if t._node is not None]):
+            g = node_grads.pop(id(node), None)
+            if g is None:
+                continue
+            if node.freed:
+                raise RuntimeError(
+                    f"{node.op.name}: trying to backward through the graph a second time; its "
+                    "saved values were freed. Pass retain_graph=True to the first backward call"
+                )
+            node.check_versions()
+            if node.hooks:
+                for hook in node.hooks:
+                    result = hook(g)
+                    if result is not None:
+                        g = result
+            if node.retained is not None:
+                t = node.retained()
+                if t is not None:
+                    t.grad = g if t.grad is None else t.grad + g
+            if id(node) in wanted:
+                wanted[id(node)] = g
+            ctx = _graph_context(node) if create_graph else node
+            if create_graph and not isinstance(g, Tensor):
+                g = Tensor(g)
+            grads = node.op.vjp(g, ctx)
+            _send_to_parents(node, grads, node_grads, leaf_grads, leaves)
+            if not retain_graph:
+                node.release()
+
+    for key, t in leaves.items():
+        g = leaf_grads[key]
+        for hook in t._hooks or ():
+            result = hook(g)
+            if result is not None:
+                g = result
+        if targets is not None:
+            if key in wanted:
+                wanted[key] = g
+            continue
+        if isinstance(g, Tensor):
+            t.grad = g if t.grad is None else t.grad + g
+        elif t.grad is None:
+            t.grad = np.array(g, dtype=t.dtype)  # a copy: g may be shared with other leaves
+        else:
+            t.grad = t.grad + g
+    if targets is not None:
+        return [wanted[id(t._node) if t._node is not None else id(t)] for t in targets]
+    return None
+
+
+def _send_to_parents(node, grads, node_grads, leaf_grads, leaves):
+    name = node.op.name
+    if len(grads) != len(node.parents):
+        raise RuntimeError(
+            f"{name}: its VJP returned {len(grads)} gradients for {len(node.parents)} inputs"
+        )
+    for i, (p, gp, need) in enumerate(zip(node.parents, grads, node.needs)):
+        if not need or gp is None:
+            continue
+        if not isinstance(gp, (np.ndarray, Tensor)):
+            gp = np.asarray(gp)
+        gp = unbroadcast(gp, p.shape)
+        if gp.shape != p.shape:
+            raise RuntimeError(
+                f"{name}: its VJP returned a gradient of shape {gp.shape} for input {i} of "
+                f"shape {p.shape}"
+            )
+        if gp.dtype != p.dtype:
+            gp = gp.astype(p.dtype)
+        if p._node is None:
+            leaves[id(p)] = p
+            _accumulate(leaf_grads, id(p), gp)
+        else:
+            _accumulate(node_grads, id(p._node), gp)
+
+
+def _as_seed(t, g, what):
+    if g is None:
+        if t.size != 1:
+            raise RuntimeError(
+                f"{what}: grad can be implicitly created only for a scalar output, got shape "
+                f"{t.shape}; pass grad= (or grad_outputs=) of that shape"
+            )
+        return np.ones(t.shape, dtype=t.dtype)
+    if isinstance(g, Tensor):
+        g = g if g.requires_grad else g.data
+    else:
+        g = np.asarray(g, dtype=t.dtype)
+    if g.shape != t.shape:
+        raise RuntimeError(f"{what}: grad of shape {g.shape} does not match output {t.shape}")
+    return g
+
+
+def backward(tensor, grad=None, retain_graph=False, create_graph=False):
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            f"backward: tensor of shape {tensor.shape} does not require grad and has no graph"
+        )
+    seed = _as_seed(tensor, grad, "backward")
+    run_backward([tensor], [seed], retain_graph or create_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=False, create_graph=False,
+         allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
+
+    >>> (gx,) = ag.grad((x ** 3).sum(), [x], create_graph=True)   # 3 x**2, differentiable
+    """
+    single = isinstance(inputs, Tensor)
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs] * len(outputs)
+    for t in outputs:
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: an output of shape {t.shape} does not require grad")
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: an input of shape {t.shape} does not require grad")
+    seeds = [_as_seed(t, g, "grad") for t, g in zip(outputs, grad_outputs)]
+    result = run_backward(outputs, seeds, retain_graph or create_graph, create_graph, inputs)
+    out = []
+    for t, g in zip(inputs, result):
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: an input of shape {t.shape} was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+        if g is not None and not create_graph:
+            g = np.array(g.data if isinstance(g, Tensor) else g, dtype=t.dtype)
+        elif g is not None and not isinstance(g, Tensor):
+            g = Tensor(g)
+        out.append(g)
+    return tuple(out)

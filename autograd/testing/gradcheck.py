@@ -1,0 +1,116 @@
+"""Compare VJPs with central differences in float64."""
+
+import numpy as np
+
+from autograd.engine import grad
+from autograd.grad_mode import enable_grad, no_grad
+from autograd.tensor import Tensor
+
+
+class GradcheckError(AssertionError):
+    """An analytic gradient disagrees with the numerical one."""
+
+
+def _as_inputs(inputs):
+    tensors = []
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor):
+            t = x
+        else:
+            t = Tensor(np.asarray(x), requires_grad=np.asarray(x).dtype.kind == "f")
+        if t.requires_grad and t.dtype != np.float64:
+            raise TypeError(f"gradcheck: input {i} has dtype {t.dtype}; check in float64")
+        tensors.append(t)
+    return tensors
+
+
+def _scalar_loss(fn, tensors, directions):
+    """sum_k <direction_k, fn(...)_k>, in float64, without recording."""
+    with no_grad():
+        out = fn(*tensors)
+    outs = out if isinstance(out, (tuple, list)) else [out]
+    return sum(float(np.sum(d * np.asarray(o.data, dtype=np.float64)))
+               for d, o in zip(directions, outs))
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0, raise_exception=True):
+    """Check the gradients of ``fn`` at ``inputs`` against central differences.
+
+    ``fn`` takes Tensors and returns a Tensor (or a tuple of them). A random upstream
+    gradient ``v`` is drawn; the VJP ``v^T J`` of every float input that requires grad is
+    compared element by element with ``(L(x + eps e_i) - L(x - eps e_i)) / 2 eps`` where
+    ``L = <v, fn(x)>``. Also checks that no input is modified and that no returned
+    gradient aliases an input or ``v``.
+
+    Returns True, or raises GradcheckError naming the input and element that disagree.
+    """
+    rng = np.random.default_rng(seed)
+    tensors = _as_inputs(inputs)
+    wanted = [t for t in tensors if t.requires_grad]
+    if not wanted:
+        raise ValueError("gradcheck: no input requires grad")
+    before = [t.data.copy() for t in tensors]
+
+    out = fn(*tensors)
+    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    directions = [rng.standard_normal(o.shape) for o in outs]
+    seeds = [d.astype(o.dtype) for d, o in zip(directions, outs)]
+    diff_outs = [(o, s) for o, s in zip(outs, seeds) if o.requires_grad]
+    if not diff_outs:
+        raise GradcheckError("gradcheck: the output does not depend on any input")
+    analytic = grad([o for o, _ in diff_outs], wanted, [s for _, s in diff_outs],
+                    allow_unused=True)
+
+    for i, (t, b) in enumerate(zip(tensors, before)):
+        if not np.array_equal(t.data, b, equal_nan=True):
+            raise GradcheckError(f"gradcheck: input {i} was modified by the forward/backward")
+
+    indices = [i for i, t in enumerate(tensors) if t.requires_grad]
+    for index, t, ga in zip(indices, wanted, analytic):
+        ga = np.zeros(t.shape) if ga is None else ga
+        if ga.shape != t.shape:
+            raise GradcheckError(f"gradcheck: input {index}: gradient shape {ga.shape} != {t.shape}")
+        if any(np.shares_memory(ga, s) for s in seeds) or any(
+            np.shares_memory(ga, u.data) for u in tensors
+        ):
+            raise GradcheckError(f"gradcheck: the gradient of input {index} aliases an array")
+        numeric = np.zeros(t.shape)
+        flat = t.data.reshape(-1)
+        for j in range(flat.size):
+            orig = flat[j]
+            flat[j] = orig + eps
+            up = _scalar_loss(fn, tensors, directions)
+            flat[j] = orig - eps
+            down = _scalar_loss(fn, tensors, directions)
+            flat[j] = orig
+            numeric.reshape(-1)[j] = (up - down) / (2 * eps)
+        bad = ~np.isclose(ga, numeric, atol=atol, rtol=rtol)
+        if bad.any():
+            where = tuple(int(w[0]) for w in np.nonzero(bad))
+            message = (
+                f"gradcheck: input {index} (shape {t.shape}) element {where}: analytic "
+                f"{ga[where]!r} vs numerical {numeric[where]!r} "
+                f"({int(bad.sum())} of {bad.size} elements disagree)"
+            )
+            if raise_exception:
+                raise GradcheckError(message)
+            return False
+    return True
+
+
+def gradgradcheck(fn, inputs, seed=1, **kwargs):
+    """Check second derivatives: gradcheck of ``x -> grad(<v, fn(x)>, x, create_graph=True)``."""
+    tensors = _as_inputs(inputs)
+    rng = np.random.default_rng(seed)
+    with no_grad():
+        out = fn(*tensors)
+    v = rng.standard_normal(out.shape)
+    wanted_at = [i for i, t in enumerate(tensors) if t.requires_grad]
+
+    def first_grads(*xs):
+        with enable_grad():  # the numerical pass runs under no_grad; this needs a graph
+            outs = fn(*xs)
+            gs = grad(outs, [xs[i] for i in wanted_at], v, create_graph=True, allow_unused=True)
+        return tuple(g for g in gs if g is not None and g.requires_grad)
+
+    return gradcheck(first_grads, tensors, seed=seed, **kwargs)

@@ -1,0 +1,392 @@
+"""Elementwise ops. Every binary op broadcasts like numpy; the engine un-broadcasts.
+
+Each VJP is written with numpy operators and ufuncs so that it also runs on Tensors
+(``create_graph=True``). Masks (``x > 0``) are plain boolean arrays: no gradient flows
+through a comparison.
+"""
+
+import numpy as np
+
+from autograd.function import defop
+from autograd.tensor import Tensor
+from ops.kernels.special import erf as _erf_ufunc
+
+
+def _binary(ufunc, name, a, b):
+    try:
+        return ufunc(a, b)
+    except ValueError:
+        raise ValueError(
+            f"{name}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast together"
+        ) from None
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+# --- arithmetic -----------------------------------------------------------------------
+def add_forward(a, b):
+    return _binary(np.add, "add", a, b), None
+
+
+def add_vjp(g, ctx):
+    return g, g
+
+
+add = defop("add", add_forward, add_vjp, doc="a + b.  VJP: (g, g)")
+
+
+def sub_forward(a, b):
+    return _binary(np.subtract, "sub", a, b), None
+
+
+def sub_vjp(g, ctx):
+    return g, -g
+
+
+sub = defop("sub", sub_forward, sub_vjp, doc="a - b.  VJP: (g, -g)")
+
+
+def mul_forward(a, b):
+    return _binary(np.multiply, "mul", a, b), None
+
+
+def mul_vjp(g, ctx):
+    a, b = ctx.inputs
+    return (g * b if ctx.needs[0] else None), (g * a if ctx.needs[1] else None)
+
+
+mul = defop("mul", mul_forward, mul_vjp, doc="a * b.  VJP: (g b, g a)")
+
+
+def div_forward(a, b):
+    return _binary(np.divide, "div", a, b), None
+
+
+def div_vjp(g, ctx):
+    a, b = ctx.inputs
+    ga = g / b if ctx.needs[0] else None
+    gb = -g * ctx.out / b if ctx.needs[1] else None
+    return ga, gb
+
+
+div = defop("div", div_forward, div_vjp, doc="a / b.  VJP: (g / b, -g a / b**2)")
+
+
+def neg_forward(x):
+    return np.negative(x), None
+
+
+def neg_vjp(g, ctx):
+    return (-g,)
+
+
+neg = defop("neg", neg_forward, neg_vjp, doc="-x.  VJP: -g")
+
+
+def pow_forward(a, b):
+    return _binary(np.power, "pow", a, b), None
+
+
+def pow_vjp(g, ctx):
+    a, b = ctx.inputs
+    ga = g * b * a ** (b - 1) if ctx.needs[0] else None
+    gb = None
+    if ctx.needs[1]:
+        # d(a**b)/db = a**b log a; where a <= 0 the real power has no such derivative,
+        # and the convention (as in PyTorch for a == 0) is a zero gradient.
+        positive = _data(a) > 0
+        safe_a = np.where(positive, a, 1)
+        gb = np.where(positive, g * ctx.out * np.log(safe_a), 0.0)
+    return ga, gb
+
+
+pow = defop("pow", pow_forward, pow_vjp, doc="a ** b.  VJP: (g b a**(b-1), g a**b log a)")
+
+
+# --- unary functions ------------------------------------------------------------------
+def exp_forward(x):
+    return np.exp(x), None
+
+
+def exp_vjp(g, ctx):
+    return (g * ctx.out,)
+
+
+exp = defop("exp", exp_forward, exp_vjp, doc="e**x.  VJP: g e**x")
+
+
+def log_forward(x):
+    return np.log(x), None
+
+
+def log_vjp(g, ctx):
+    return (g / ctx.inputs[0],)
+
+
+log = defop("log", log_forward, log_vjp, doc="Natural log.  VJP: g / x")
+
+
+def sqrt_forward(x):
+    return np.sqrt(x), None
+
+
+def sqrt_vjp(g, ctx):
+    return (g * 0.5 / ctx.out,)
+
+
+sqrt = defop("sqrt", sqrt_forward, sqrt_vjp, doc="Square root.  VJP: g / (2 sqrt x)")
+
+
+def abs_forward(x):
+    return np.abs(x), None
+
+
+def abs_vjp(g, ctx):
+    return (g * np.sign(_data(ctx.inputs[0])),)
+
+
+abs = defop("abs", abs_forward, abs_vjp, doc="|x|.  VJP: g sign(x) (0 at x = 0)")
+
+
+def sin_forward(x):
+    return np.sin(x), None
+
+
+def sin_vjp(g, ctx):
+    return (g * np.cos(ctx.inputs[0]),)
+
+
+sin = defop("sin", sin_forward, sin_vjp, doc="sin x.  VJP: g cos x")
+
+
+def cos_forward(x):
+    return np.cos(x), None
+
+
+def cos_vjp(g, ctx):
+    return (-g * np.sin(ctx.inputs[0]),)
+
+
+cos = defop("cos", cos_forward, cos_vjp, doc="cos x.  VJP: -g sin x")
+
+
+def tanh_forward(x):
+    return np.tanh(x), None
+
+
+def tanh_vjp(g, ctx):
+    return (g * (1 - ctx.out * ctx.out),)
+
+
+tanh = defop("tanh", tanh_forward, tanh_vjp, doc="tanh x.  VJP: g (1 - tanh(x)**2)")
+
+
+def sigmoid_forward(x):
+    # exp(-|x|) never overflows: 1/(1+e) for x >= 0, e/(1+e) for x < 0.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e), None
+
+
+def sigmoid_vjp(g, ctx):
+    return (g * ctx.out * (1 - ctx.out),)
+
+
+sigmoid = defop("sigmoid", sigmoid_forward, sigmoid_vjp,
+                doc="1 / (1 + e**-x), stable for large |x|.  VJP: g s (1 - s)")
+
+
+def relu_forward(x):
+    return np.maximum(x, 0), None
+
+
+def relu_vjp(g, ctx):
+    return (g * (_data(ctx.inputs[0]) > 0),)
+
+
+relu = defop("relu", relu_forward, relu_vjp, doc="max(x, 0).  VJP: g [x > 0]")
+
+
+def leaky_relu_forward(x, negative_slope=0.01):
+    return np.where(x > 0, x, x * negative_slope), None
+
+
+def leaky_relu_vjp(g, ctx):
+    slope = np.where(_data(ctx.inputs[0]) > 0, 1.0, ctx.params.get("negative_slope", 0.01))
+    return (g * slope.astype(g.dtype),)
+
+
+_leaky_relu = defop("leaky_relu", leaky_relu_forward, leaky_relu_vjp,
+                    doc="x if x > 0 else slope x.  VJP: g (1 if x > 0 else slope)")
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x if x > 0 else negative_slope * x.  VJP: g (1 if x > 0 else negative_slope)"""
+    return _leaky_relu(x, negative_slope=negative_slope)
+
+
+def elu_forward(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))), None
+
+
+def elu_vjp(g, ctx):
+    alpha = ctx.params.get("alpha", 1.0)
+    return (np.where(_data(ctx.inputs[0]) > 0, g, g * (ctx.out + alpha)),)
+
+
+_elu = defop("elu", elu_forward, elu_vjp,
+             doc="x if x > 0 else alpha (e**x - 1).  VJP: g (1 if x > 0 else out + alpha)")
+
+
+def elu(x, alpha=1.0):
+    """x if x > 0 else alpha (e**x - 1).  VJP: g (1 if x > 0 else out + alpha)"""
+    return _elu(x, alpha=alpha)
+
+
+def erf_forward(x):
+    return _erf_ufunc(x), None
+
+
+def erf_vjp(g, ctx):
+    x = ctx.inputs[0]
+    return (g * (2 / np.sqrt(np.pi)) * np.exp(-x * x),)
+
+
+erf = defop("erf", erf_forward, erf_vjp, doc="Error function.  VJP: g 2/sqrt(pi) e**(-x**2)")
+
+_SQRT_2_OVER_PI = np.sqrt(2 / np.pi)
+
+
+def gelu_forward(x, approximate="none"):
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))), None
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return 0.5 * x * (1 + _erf_ufunc(x / np.sqrt(2).astype(x.dtype))), None
+
+
+def gelu_vjp(g, ctx):
+    x = ctx.inputs[0]
+    if ctx.params.get("approximate", "none") == "tanh":
+        inner = _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
+        t = np.tanh(inner)
+        d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+        return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner),)
+    cdf = 0.5 * (1 + _erf_ufunc(x * (1 / np.sqrt(2))))  # dispatches to the erf op on Tensors
+    pdf = np.exp(-0.5 * x * x) * (1 / np.sqrt(2 * np.pi))
+    return (g * (cdf + x * pdf),)
+
+
+_gelu = defop("gelu", gelu_forward, gelu_vjp,
+              doc="x Phi(x) (Phi the normal CDF).  VJP: g (Phi(x) + x phi(x))")
+
+
+def gelu(x, approximate="none"):
+    """x Phi(x) (Phi the normal CDF; approximate='tanh' as in PyTorch).
+    VJP: g (Phi(x) + x phi(x))"""
+    return _gelu(x, approximate=approximate)
+
+
+def softplus_forward(x):
+    return np.logaddexp(0, x).astype(x.dtype, copy=False), None
+
+
+def softplus_vjp(g, ctx):
+    x = ctx.inputs[0]
+    return (g * (sigmoid(x) if isinstance(x, Tensor) else sigmoid_forward(x)[0]),)
+
+
+softplus = defop("softplus", softplus_forward, softplus_vjp,
+                 doc="log(1 + e**x), stable for large |x|.  VJP: g sigmoid(x)")
+
+
+# --- two-input selections ---------------------------------------------------------------
+def maximum_forward(a, b):
+    return _binary(np.maximum, "maximum", a, b), None
+
+
+def _select_vjp(g, ctx, first_wins):
+    # Ties split the gradient equally between the two inputs, as for max/min reductions.
+    a, b = _data(ctx.inputs[0]), _data(ctx.inputs[1])
+    share = np.where(first_wins(a, b), 1.0, np.where(a == b, 0.5, 0.0)).astype(g.dtype)
+    return (g * share if ctx.needs[0] else None), (g * (1 - share) if ctx.needs[1] else None)
+
+
+def maximum_vjp(g, ctx):
+    return _select_vjp(g, ctx, np.greater)
+
+
+maximum = defop("maximum", maximum_forward, maximum_vjp,
+                doc="Elementwise max.  VJP: g to the larger input, split on ties")
+
+
+def minimum_forward(a, b):
+    return _binary(np.minimum, "minimum", a, b), None
+
+
+def minimum_vjp(g, ctx):
+    return _select_vjp(g, ctx, np.less)
+
+
+minimum = defop("minimum", minimum_forward, minimum_vjp,
+                doc="Elementwise min.  VJP: g to the smaller input, split on ties")
+
+
+def where_forward(cond, a, b):
+    cond = np.asarray(cond)
+    if cond.dtype != bool:
+        raise TypeError(f"where: condition must be boolean, got dtype {cond.dtype}")
+    try:
+        return np.where(cond, a, b), None
+    except ValueError:
+        raise ValueError(
+            f"where: shapes {cond.shape}, {np.shape(a)} and {np.shape(b)} cannot be "
+            "broadcast together"
+        ) from None
+
+
+def where_vjp(g, ctx):
+    cond = _data(ctx.inputs[0])
+    zero = np.zeros((), dtype=g.dtype)
+    ga = np.where(cond, g, zero) if ctx.needs[1] else None
+    gb = np.where(cond, zero, g) if ctx.needs[2] else None
+    return None, ga, gb
+
+
+where = defop("where", where_forward, where_vjp,
+              doc="a where cond else b.  VJP: (None, g [cond], g [not cond])")
+
+
+def clip_forward(x, lo, hi):
+    return np.clip(x, lo, hi), None
+
+
+def clip_vjp(g, ctx):
+    x, lo, hi = (_data(v) for v in ctx.inputs)
+    inside = np.ones(x.shape, dtype=bool)
+    if lo is not None:
+        inside &= x >= lo
+    if hi is not None:
+        inside &= x <= hi
+    return g * inside, None, None
+
+
+_clip = defop("clip", clip_forward, clip_vjp, doc="x limited to [lo, hi].  VJP: g [lo <= x <= hi]")
+
+
+def clip(x, lo=None, hi=None):
+    """x limited to [lo, hi] (either may be None).  VJP: g [lo <= x <= hi]"""
+    return _clip(x, lo, hi)
+
+
+def astype_forward(x, dtype):
+    return x.astype(dtype), None
+
+
+def astype_vjp(g, ctx):
+    return g, None
+
+
+astype = defop("astype", astype_forward, astype_vjp,
+               doc="Cast to dtype.  VJP: g cast back to the input's dtype")

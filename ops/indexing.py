@@ -1,0 +1,58 @@
+"""``x[index]``: basic, integer-array and boolean indexing, and its scatter-add adjoint."""
+
+import numpy as np
+
+from autograd.function import call, defop
+from autograd.tensor import Tensor
+
+
+def unwrap_index(index):
+    """Tensors inside an index become their arrays (indices carry no gradient)."""
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index.data if isinstance(index, Tensor) else index
+
+
+def _has_int_array(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    for p in parts:
+        if isinstance(p, list) or (isinstance(p, np.ndarray) and p.dtype.kind in "iu"):
+            return True
+    return False
+
+
+def getitem_forward(x, index):
+    try:
+        return x[index], None
+    except IndexError as e:
+        raise IndexError(f"getitem: {e} (array of shape {x.shape}, index {index!r})") from None
+
+
+def getitem_vjp(g, ctx):
+    x, index = ctx.inputs
+    return call(scatter_add, g, x.shape, index), None
+
+
+getitem = defop("getitem", getitem_forward, getitem_vjp, view=True,
+                doc="x[index].  VJP: g scattered (added) into zeros at index")
+
+
+def scatter_add_forward(g, shape, index):
+    out = np.zeros(shape, dtype=g.dtype)
+    if _has_int_array(index):
+        np.add.at(out, index, g)  # repeated indices accumulate
+    else:
+        out[index] = g  # slices and boolean masks never repeat an element
+    return out, None
+
+
+def scatter_add_vjp(g, ctx):
+    return call(getitem, g, ctx.inputs[2]), None, None
+
+
+scatter_add = defop("scatter_add", scatter_add_forward, scatter_add_vjp,
+                    doc="zeros(shape) with g added at index.  VJP: g[index]")
+
+
+def _getitem(x, index):
+    return getitem(x, unwrap_index(index))

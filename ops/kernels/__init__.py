@@ -1,0 +1,1 @@
+"""Numba kernels. They know nothing of Tensor: ndarrays in, ndarrays out."""
