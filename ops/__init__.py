@@ -1,29 +1,29 @@
-"""The op library: every op registers its forward and VJP in ``autograd.function``.
+"""The op library: every op registers its forward and VJP through ``autograd.defop``.
 
-Also the tables through which numpy ufuncs and functions applied to a Tensor dispatch back
-into these ops (``UFUNCS``, ``FUNCTIONS``), which is what makes VJPs differentiable.
+Each module lists its public ops in ``__all__``; it may also give ``UFUNCS`` (numpy ufunc
+name -> op) and ``FUNCTIONS`` (numpy function name -> op). Those tables are how numpy calls
+on a Tensor dispatch back into the ops, which is what makes every VJP differentiable.
 """
 
-from ops.elementwise import (
-    abs, add, astype, clip, cos, div, elu, erf, exp, gelu, leaky_relu, log, maximum, minimum,
-    mul, neg, pow, relu, sigmoid, sin, softplus, sqrt, sub, tanh, where,
-)
-from ops.indexing import _getitem as getitem, scatter_add, unwrap_index
-from ops.linalg import matmul
-from ops.reductions import mean, sum
-from ops.shape import broadcast_to, reshape, transpose
+import importlib
 
-UFUNCS = {
-    "add": add, "subtract": sub, "multiply": mul, "divide": div, "true_divide": div,
-    "negative": neg, "power": pow, "exp": exp, "log": log, "sqrt": sqrt, "absolute": abs,
-    "sin": sin, "cos": cos, "tanh": tanh, "maximum": maximum, "minimum": minimum,
-    "matmul": matmul, "erf": erf,
-}
+_MODULES = [
+    "elementwise", "reductions", "shape", "indexing", "linalg", "functional", "losses",
+    "conv", "pool", "norm", "attention",
+]
+
+UFUNCS: dict = {}
+FUNCTIONS: dict = {}
 COMPARISONS = {
     "greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "sign",
-    "isfinite", "isnan", "isinf", "signbit",
+    "isfinite", "isnan", "isinf", "signbit", "logical_and", "logical_or", "logical_not",
 }
-FUNCTIONS = {
-    "where": where, "sum": sum, "mean": mean, "reshape": reshape, "transpose": transpose,
-    "broadcast_to": broadcast_to, "clip": clip, "matmul": matmul,
-}
+__all__ = ["UFUNCS", "FUNCTIONS", "COMPARISONS"]
+
+for _name in _MODULES:
+    _module = importlib.import_module(f"ops.{_name}")
+    for _public in _module.__all__:
+        globals()[_public] = getattr(_module, _public)
+    __all__ += list(_module.__all__)
+    UFUNCS.update(getattr(_module, "UFUNCS", {}))
+    FUNCTIONS.update(getattr(_module, "FUNCTIONS", {}))

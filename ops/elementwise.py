@@ -11,6 +11,12 @@ from autograd.function import defop
 from autograd.tensor import Tensor
 from ops.kernels.special import erf as _erf_ufunc
 
+__all__ = [
+    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "sin", "cos",
+    "tanh", "sigmoid", "relu", "leaky_relu", "elu", "erf", "gelu", "softplus", "maximum",
+    "minimum", "where", "clip", "astype",
+]
+
 
 def _binary(ufunc, name, a, b):
     try:
@@ -390,3 +396,10 @@ def astype_vjp(g, ctx):
 
 astype = defop("astype", astype_forward, astype_vjp,
                doc="Cast to dtype.  VJP: g cast back to the input's dtype")
+
+UFUNCS = {
+    "add": add, "subtract": sub, "multiply": mul, "divide": div, "true_divide": div,
+    "negative": neg, "power": pow, "exp": exp, "log": log, "sqrt": sqrt, "absolute": abs,
+    "sin": sin, "cos": cos, "tanh": tanh, "maximum": maximum, "minimum": minimum, "erf": erf,
+}
+FUNCTIONS = {"where": where, "clip": clip}

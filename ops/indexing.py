@@ -5,6 +5,8 @@ import numpy as np
 from autograd.function import call, defop
 from autograd.tensor import Tensor
 
+__all__ = ["getitem", "scatter_add", "unwrap_index"]
+
 
 def unwrap_index(index):
     """Tensors inside an index become their arrays (indices carry no gradient)."""
@@ -33,7 +35,7 @@ def getitem_vjp(g, ctx):
     return call(scatter_add, g, x.shape, index), None
 
 
-getitem = defop("getitem", getitem_forward, getitem_vjp, view=True,
+_getitem_op = defop("getitem", getitem_forward, getitem_vjp, view=True,
                 doc="x[index].  VJP: g scattered (added) into zeros at index")
 
 
@@ -47,12 +49,13 @@ def scatter_add_forward(g, shape, index):
 
 
 def scatter_add_vjp(g, ctx):
-    return call(getitem, g, ctx.inputs[2]), None, None
+    return call(_getitem_op, g, ctx.inputs[2]), None, None
 
 
 scatter_add = defop("scatter_add", scatter_add_forward, scatter_add_vjp,
                     doc="zeros(shape) with g added at index.  VJP: g[index]")
 
 
-def _getitem(x, index):
-    return getitem(x, unwrap_index(index))
+def getitem(x, index):
+    """x[index]: basic, integer-array or boolean indexing.  VJP: g added into zeros at index"""
+    return _getitem_op(x, unwrap_index(index))

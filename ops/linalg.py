@@ -4,6 +4,8 @@ import numpy as np
 
 from autograd.function import defop
 
+__all__ = ["matmul"]
+
 
 def matmul_forward(a, b):
     if np.ndim(a) == 0 or np.ndim(b) == 0:
@@ -48,3 +50,6 @@ def matmul_vjp(g, ctx):
 
 matmul = defop("matmul", matmul_forward, matmul_vjp,
                doc="a @ b (numpy semantics).  VJP: (g @ b^T, a^T @ g)")
+
+UFUNCS = {"matmul": matmul}
+FUNCTIONS = {"matmul": matmul}

@@ -4,6 +4,8 @@ import numpy as np
 
 from autograd.function import defop
 
+__all__ = ["sum", "mean"]
+
 
 def normalize_axis(axis, ndim, name):
     """``axis`` as a sorted tuple of non-negative ints; a clear error when out of range."""
@@ -65,3 +67,5 @@ _mean = defop("mean", mean_forward, mean_vjp, doc="Mean over axis.  VJP: g / n b
 def mean(x, axis=None, keepdims=False):
     """Mean over ``axis``.  VJP: g / n broadcast back to the shape of x"""
     return _mean(x, axis, keepdims)
+
+FUNCTIONS = {"sum": sum, "mean": mean}

@@ -4,6 +4,8 @@ import numpy as np
 
 from autograd.function import defop
 
+__all__ = ["reshape", "transpose", "broadcast_to"]
+
 
 def reshape_forward(x, shape):
     try:
@@ -74,3 +76,5 @@ _broadcast_to = defop("broadcast_to", broadcast_to_forward, broadcast_to_vjp, vi
 def broadcast_to(x, shape):
     """Broadcast x to ``shape`` (read-only view).  VJP: g summed over broadcast axes"""
     return _broadcast_to(x, tuple(shape) if not isinstance(shape, int) else (shape,))
+
+FUNCTIONS = {"reshape": reshape, "transpose": transpose, "broadcast_to": broadcast_to}
