@@ -101,7 +101,7 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, targets=N
                     "saved values were freed. Pass retain_graph=True to the first backward call"
                 )
             node.check_versions()
-            if node.hooks:
+            if node.hooks is not None:
                 for hook in node.hooks:
                     result = hook(g)
                     if result is not None:
@@ -110,13 +110,30 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, targets=N
                 t = node.retained()
                 if t is not None:
                     t.grad = g if t.grad is None else t.grad + g
-            if id(node) in wanted:
+            if wanted and id(node) in wanted:
                 wanted[id(node)] = g
-            ctx = _graph_context(node) if create_graph else node
-            if create_graph and not isinstance(g, Tensor):
-                g = Tensor(g)
-            grads = node.op.vjp(g, ctx)
-            _send_to_parents(node, grads, node_grads, leaf_grads, leaves)
+            if create_graph:
+                grads = node.op.vjp(g if isinstance(g, Tensor) else Tensor(g),
+                                    _graph_context(node))
+            else:
+                grads = node.op.vjp(g, node)
+            if len(grads) != len(node.parents):
+                raise RuntimeError(f"{node.op.name}: its VJP returned {len(grads)} gradients "
+                                   f"for {len(node.parents)} inputs")
+            for i, p in enumerate(node.parents):
+                gp = grads[i]
+                if gp is None or not node.needs[i]:
+                    continue
+                shape = p.data.shape
+                if gp.shape != shape:
+                    gp = _fit_shape(node, i, gp, shape)
+                if gp.dtype != p.data.dtype:
+                    gp = gp.astype(p.data.dtype)
+                if p._node is None:
+                    leaves[id(p)] = p
+                    _accumulate(leaf_grads, id(p), gp)
+                else:
+                    _accumulate(node_grads, id(p._node), gp)
             if not retain_graph:
                 node.release()
 
@@ -141,30 +158,17 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, targets=N
     return None
 
 
-def _send_to_parents(node, grads, node_grads, leaf_grads, leaves):
-    name = node.op.name
-    if len(grads) != len(node.parents):
+def _fit_shape(node, i, gp, shape):
+    """Reduce a broadcast gradient to its input's shape, or report the VJP's mistake."""
+    if not isinstance(gp, (np.ndarray, Tensor)):
+        gp = np.asarray(gp)
+    gp = unbroadcast(gp, shape)
+    if gp.shape != shape:
         raise RuntimeError(
-            f"{name}: its VJP returned {len(grads)} gradients for {len(node.parents)} inputs"
+            f"{node.op.name}: its VJP returned a gradient of shape {gp.shape} for input {i} "
+            f"of shape {shape}"
         )
-    for i, (p, gp, need) in enumerate(zip(node.parents, grads, node.needs)):
-        if not need or gp is None:
-            continue
-        if not isinstance(gp, (np.ndarray, Tensor)):
-            gp = np.asarray(gp)
-        gp = unbroadcast(gp, p.shape)
-        if gp.shape != p.shape:
-            raise RuntimeError(
-                f"{name}: its VJP returned a gradient of shape {gp.shape} for input {i} of "
-                f"shape {p.shape}"
-            )
-        if gp.dtype != p.dtype:
-            gp = gp.astype(p.dtype)
-        if p._node is None:
-            leaves[id(p)] = p
-            _accumulate(leaf_grads, id(p), gp)
-        else:
-            _accumulate(node_grads, id(p._node), gp)
+    return gp
 
 
 def _as_seed(t, g, what):

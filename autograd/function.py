@@ -81,30 +81,31 @@ class Node:
 
     __slots__ = (
         "op", "parents", "inputs", "out", "saved", "params", "needs", "versions",
-        "out_version", "hooks", "retained", "freed",
+        "out_version", "hooks", "retained", "freed", "__weakref__",
     )
 
-    def __init__(self, op, parents, inputs, out, saved, params, out_version):
+    def __init__(self, op, parents, inputs, out, saved, params, needs, versions, out_version):
         self.op = op
         self.parents = parents
         self.inputs = inputs
         self.out = out
         self.saved = saved
         self.params = params
-        self.needs = tuple(isinstance(p, Tensor) and p.requires_grad for p in parents)
-        self.versions = tuple(p._version[0] if isinstance(p, Tensor) else 0 for p in parents)
+        self.needs = needs
+        self.versions = versions
         self.out_version = out_version
         self.hooks = None
         self.retained = None
         self.freed = False
 
     def check_versions(self):
+        versions = self.versions
         for i, p in enumerate(self.parents):
-            if isinstance(p, Tensor) and p._version[0] != self.versions[i]:
+            if isinstance(p, Tensor) and p._version[0] != versions[i]:
                 raise RuntimeError(
                     f"{self.op.name}: input {i} of shape {p.shape} was modified in place after "
-                    f"it was saved for backward (version {self.versions[i]} -> "
-                    f"{p._version[0]}); compute a new tensor instead of changing it in place"
+                    f"it was saved for backward (version {versions[i]} -> {p._version[0]}); "
+                    "compute a new tensor instead of changing it in place"
                 )
         if self.out_version[1] != self.out_version[0][0]:
             raise RuntimeError(
@@ -126,16 +127,28 @@ def apply(op, args, params):
     for a in args:
         if isinstance(a, Tensor):
             inputs.append(a.data)
-            record = record or a.requires_grad
+            if a.requires_grad:
+                record = True
         else:
             inputs.append(a)
     out, saved = op.forward(*inputs, **params)
-    if not isinstance(out, np.ndarray):
+    if out.__class__ is not np.ndarray:
         out = np.asarray(out)
     if not (record and is_grad_enabled() and op.vjp is not None and out.dtype.kind in "fc"):
         return Tensor._make(out, None, False)
+    needs = []
+    versions = []
+    for a in args:
+        if isinstance(a, Tensor):
+            needs.append(a.requires_grad)
+            versions.append(a._version[0])
+        else:
+            needs.append(False)
+            versions.append(0)
     version = args[0]._version if op.view and isinstance(args[0], Tensor) else [0]
-    node = Node(op, args, tuple(inputs), out, saved, params, (version, version[0]))
+    # Tuples of arrays and ints drop out of the cyclic GC's tracking: deep graphs stay cheap.
+    node = Node(op, args, tuple(inputs), out, saved, params, tuple(needs), tuple(versions),
+                (version, version[0]))
     return Tensor._make(out, node, True, version)
 
 
