@@ -86,7 +86,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0, raise_exceptio
             numeric.reshape(-1)[j] = (up - down) / (2 * eps)
         bad = ~np.isclose(ga, numeric, atol=atol, rtol=rtol)
         if bad.any():
-            where = tuple(int(w[0]) for w in np.nonzero(bad))
+            where = tuple(int(w) for w in np.unravel_index(np.argmax(bad), bad.shape))
             message = (
                 f"gradcheck: input {index} (shape {t.shape}) element {where}: analytic "
                 f"{ga[where]!r} vs numerical {numeric[where]!r} "
@@ -99,18 +99,21 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0, raise_exceptio
 
 
 def gradgradcheck(fn, inputs, seed=1, **kwargs):
-    """Check second derivatives: gradcheck of ``x -> grad(<v, fn(x)>, x, create_graph=True)``."""
+    """Check second derivatives: gradcheck of ``(x, v) -> grad(<v, fn(x)>, x,
+    create_graph=True)``. The upstream gradient ``v`` is an input too (as in PyTorch), so a
+    first gradient that is linear in ``v`` alone (relu, abs) is still checked."""
     tensors = _as_inputs(inputs)
-    rng = np.random.default_rng(seed)
     with no_grad():
         out = fn(*tensors)
-    v = rng.standard_normal(out.shape)
+    v = np.random.default_rng(seed).standard_normal(out.shape)
     wanted_at = [i for i, t in enumerate(tensors) if t.requires_grad]
 
-    def first_grads(*xs):
+    def first_grads(*xs_and_v):
+        *xs, v_t = xs_and_v
         with enable_grad():  # the numerical pass runs under no_grad; this needs a graph
-            outs = fn(*xs)
-            gs = grad(outs, [xs[i] for i in wanted_at], v, create_graph=True, allow_unused=True)
+            gs = grad(fn(*xs), [xs[i] for i in wanted_at], v_t, create_graph=True,
+                      allow_unused=True)
         return tuple(g for g in gs if g is not None and g.requires_grad)
 
-    return gradcheck(first_grads, tensors, seed=seed, **kwargs)
+    return gradcheck(first_grads, tensors + [Tensor(v, requires_grad=True)], seed=seed,
+                     **kwargs)
