@@ -44,7 +44,38 @@ class Op:
         self.doc = doc or forward.__doc__
 
     def __call__(self, *args, **params):
-        return apply(self, args, params)
+        """Run the forward on the inputs' arrays; record a Node when grad mode is on and an
+        input wants a gradient. (The hot path of the whole library: kept flat on purpose.)"""
+        inputs = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                inputs.append(a.data)
+                if a.requires_grad:
+                    record = True
+            else:
+                inputs.append(a)
+        out, saved = self.forward(*inputs, **params)
+        if out.__class__ is not np.ndarray:
+            out = np.asarray(out)
+        if not (record and is_grad_enabled() and self.vjp is not None
+                and out.dtype.kind in "fc"):
+            return Tensor._make(out, None, False)
+        needs = []
+        versions = []
+        for a in args:
+            if isinstance(a, Tensor):
+                needs.append(a.requires_grad)
+                versions.append(a._version[0])
+            else:
+                needs.append(False)
+                versions.append(0)
+        version = args[0]._version if self.view and isinstance(args[0], Tensor) else [0]
+        # Tuples of arrays and ints drop out of the cyclic GC's tracking: deep graphs stay
+        # cheaper to collect.
+        node = Node(self, args, tuple(inputs), out, saved, params, tuple(needs),
+                    tuple(versions), (version, version[0]))
+        return Tensor._make(out, node, True, version)
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -121,35 +152,8 @@ class Node:
 
 
 def apply(op, args, params):
-    """Run ``op`` on ``args``; record a Node when grad mode is on and an input wants grad."""
-    inputs = []
-    record = False
-    for a in args:
-        if isinstance(a, Tensor):
-            inputs.append(a.data)
-            if a.requires_grad:
-                record = True
-        else:
-            inputs.append(a)
-    out, saved = op.forward(*inputs, **params)
-    if out.__class__ is not np.ndarray:
-        out = np.asarray(out)
-    if not (record and is_grad_enabled() and op.vjp is not None and out.dtype.kind in "fc"):
-        return Tensor._make(out, None, False)
-    needs = []
-    versions = []
-    for a in args:
-        if isinstance(a, Tensor):
-            needs.append(a.requires_grad)
-            versions.append(a._version[0])
-        else:
-            needs.append(False)
-            versions.append(0)
-    version = args[0]._version if op.view and isinstance(args[0], Tensor) else [0]
-    # Tuples of arrays and ints drop out of the cyclic GC's tracking: deep graphs stay cheap.
-    node = Node(op, args, tuple(inputs), out, saved, params, tuple(needs), tuple(versions),
-                (version, version[0]))
-    return Tensor._make(out, node, True, version)
+    """Run ``op`` on ``args`` (a tuple) with keyword ``params``."""
+    return op(*args, **params)
 
 
 from autograd.tensor import Tensor  # noqa: E402  (Tensor's methods call back into ops)

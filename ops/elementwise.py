@@ -18,13 +18,15 @@ __all__ = [
 ]
 
 
+def _broadcast_error(name, a, b):
+    return ValueError(f"{name}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast together")
+
+
 def _binary(ufunc, name, a, b):
     try:
         return ufunc(a, b)
     except ValueError:
-        raise ValueError(
-            f"{name}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast together"
-        ) from None
+        raise _broadcast_error(name, a, b) from None
 
 
 def _data(x):
@@ -33,7 +35,10 @@ def _data(x):
 
 # --- arithmetic -----------------------------------------------------------------------
 def add_forward(a, b):
-    return _binary(np.add, "add", a, b), None
+    try:
+        return np.add(a, b), None
+    except ValueError:
+        raise _broadcast_error("add", a, b) from None
 
 
 def add_vjp(g, ctx):
@@ -44,7 +49,10 @@ add = defop("add", add_forward, add_vjp, doc="a + b.  VJP: (g, g)")
 
 
 def sub_forward(a, b):
-    return _binary(np.subtract, "sub", a, b), None
+    try:
+        return np.subtract(a, b), None
+    except ValueError:
+        raise _broadcast_error("sub", a, b) from None
 
 
 def sub_vjp(g, ctx):
@@ -55,7 +63,10 @@ sub = defop("sub", sub_forward, sub_vjp, doc="a - b.  VJP: (g, -g)")
 
 
 def mul_forward(a, b):
-    return _binary(np.multiply, "mul", a, b), None
+    try:
+        return np.multiply(a, b), None
+    except ValueError:
+        raise _broadcast_error("mul", a, b) from None
 
 
 def mul_vjp(g, ctx):
@@ -67,7 +78,10 @@ mul = defop("mul", mul_forward, mul_vjp, doc="a * b.  VJP: (g b, g a)")
 
 
 def div_forward(a, b):
-    return _binary(np.divide, "div", a, b), None
+    try:
+        return np.divide(a, b), None
+    except ValueError:
+        raise _broadcast_error("div", a, b) from None
 
 
 def div_vjp(g, ctx):
