@@ -12,15 +12,15 @@ class GradcheckError(AssertionError):
 
 
 def _as_inputs(inputs):
+    """Fresh contiguous copies: perturbing one element must reach exactly one input, even
+    when the caller passes a transposed view or the same array twice."""
     tensors = []
     for i, x in enumerate(inputs):
-        if isinstance(x, Tensor):
-            t = x
-        else:
-            t = Tensor(np.asarray(x), requires_grad=np.asarray(x).dtype.kind == "f")
-        if t.requires_grad and t.dtype != np.float64:
-            raise TypeError(f"gradcheck: input {i} has dtype {t.dtype}; check in float64")
-        tensors.append(t)
+        data = np.array(x.data if isinstance(x, Tensor) else x, copy=True, order="C")
+        wants = x.requires_grad if isinstance(x, Tensor) else data.dtype.kind == "f"
+        if wants and data.dtype != np.float64:
+            raise TypeError(f"gradcheck: input {i} has dtype {data.dtype}; check in float64")
+        tensors.append(Tensor(data, requires_grad=wants))
     return tensors
 
 
