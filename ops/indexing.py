@@ -27,7 +27,7 @@ def getitem_forward(x, index):
     try:
         return x[index], None
     except IndexError as e:
-        raise IndexError(f"getitem: {e} (array of shape {x.shape}, index {index!r})") from None
+        raise IndexError(f"getitem: {e} (array of shape {np.shape(x)}, index {index!r})") from None
 
 
 def getitem_vjp(g, ctx):
@@ -41,10 +41,16 @@ _getitem_op = defop("getitem", getitem_forward, getitem_vjp, view=True,
 
 def scatter_add_forward(g, shape, index):
     out = np.zeros(shape, dtype=g.dtype)
-    if _has_int_array(index):
-        np.add.at(out, index, g)  # repeated indices accumulate
-    else:
-        out[index] = g  # slices and boolean masks never repeat an element
+    try:
+        if _has_int_array(index):
+            np.add.at(out, index, g)  # repeated indices accumulate
+        else:
+            out[index] = g  # slices and boolean masks never repeat an element
+    except (IndexError, ValueError) as e:
+        raise type(e)(
+            f"scatter_add: cannot add values of shape {np.shape(g)} at index {index!r} of an "
+            f"array of shape {tuple(shape)} ({e})"
+        ) from None
     return out, None
 
 

@@ -1,22 +1,46 @@
-"""Reductions over ``axis`` (None, int or tuple) with ``keepdims``, numpy style."""
+"""Reductions over ``axis`` (None, int or tuple) with ``keepdims``, numpy style.
+
+Every op takes ``axis`` and ``keepdims`` (and ``ddof``) as keyword parameters, so its VJP
+returns a single gradient, and saves the normalised axes tuple (logsumexp: and its shift)
+as ``saved``. A VJP first reshapes ``g`` (and ``out`` where it needs it) with
+``expand_reduced`` so that it broadcasts against x again; everything after that is plain
+numpy arithmetic, which also runs on Tensors under ``create_graph=True``.
+"""
+
+import builtins
 
 import numpy as np
 
-from autograd.function import defop
+from autograd.function import call, defop
+from autograd.tensor import Tensor
 
-__all__ = ["sum", "mean"]
+__all__ = ["logsumexp", "max", "mean", "min", "norm", "std", "sum", "var"]
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
 
 
 def normalize_axis(axis, ndim, name):
     """``axis`` as a sorted tuple of non-negative ints; a clear error when out of range."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        axes = (axis,)
+    else:
+        try:
+            axes = tuple(axis)
+        except TypeError:
+            raise TypeError(f"{name}: axis must be None, an int or a tuple of ints, got "
+                            f"{axis!r}") from None
+        if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
+            raise TypeError(f"{name}: axis must be None, an int or a tuple of ints, got {axis!r}")
     out = []
+    size = builtins.max(ndim, 1)  # numpy lets a 0-d array take axis 0 or -1
     for a in axes:
-        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+        if not -size <= a < size:
             raise ValueError(f"{name}: axis {a} is out of bounds for an array of {ndim} dims")
-        out.append(int(a) % max(ndim, 1))
+        out.append(int(a) % size)
     if len(set(out)) != len(out):
         raise ValueError(f"{name}: repeated axis in {axis}")
     return tuple(sorted(out)) if ndim else ()
@@ -30,6 +54,21 @@ def expand_reduced(g, in_shape, axes, keepdims):
     return g.reshape(tuple(1 if i in axes else n for i, n in enumerate(in_shape)))
 
 
+def _count(shape, axes):
+    """How many elements of x go into each element of the output."""
+    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+
+
+def _nonempty(x, axes, name):
+    for a in axes:
+        if np.shape(x)[a] == 0:
+            raise ValueError(
+                f"{name}: cannot reduce over axis {a} of length 0 (array of shape "
+                f"{np.shape(x)}); the {name} of no elements is undefined"
+            )
+
+
+# --- sum and mean -----------------------------------------------------------------------
 def sum_forward(x, axis=None, keepdims=False):
     axes = normalize_axis(axis, np.ndim(x), "sum")
     return np.sum(x, axis=axes, keepdims=keepdims), axes
@@ -37,8 +76,8 @@ def sum_forward(x, axis=None, keepdims=False):
 
 def sum_vjp(g, ctx):
     x = ctx.inputs[0]
-    g = expand_reduced(g, x.shape, ctx.saved, ctx.inputs[2])
-    return np.broadcast_to(g, x.shape), None, None
+    g = expand_reduced(g, x.shape, ctx.saved, ctx.params.get("keepdims", False))
+    return (np.broadcast_to(g, x.shape),)
 
 
 _sum = defop("sum", sum_forward, sum_vjp, doc="Sum over axis.  VJP: g broadcast back to x")
@@ -46,7 +85,7 @@ _sum = defop("sum", sum_forward, sum_vjp, doc="Sum over axis.  VJP: g broadcast 
 
 def sum(x, axis=None, keepdims=False):
     """Sum over ``axis``.  VJP: g broadcast back to the shape of x"""
-    return _sum(x, axis, keepdims)
+    return _sum(x, axis=axis, keepdims=keepdims)
 
 
 def mean_forward(x, axis=None, keepdims=False):
@@ -56,9 +95,10 @@ def mean_forward(x, axis=None, keepdims=False):
 
 def mean_vjp(g, ctx):
     x = ctx.inputs[0]
-    count = int(np.prod([x.shape[a] for a in ctx.saved]))
-    g = expand_reduced(g, x.shape, ctx.saved, ctx.inputs[2])
-    return np.broadcast_to(g / count, x.shape), None, None
+    count = _count(x.shape, ctx.saved)
+    g = expand_reduced(g, x.shape, ctx.saved, ctx.params.get("keepdims", False))
+    # An empty x gets an empty gradient; dividing by 1 then only avoids a 0/0 warning.
+    return (np.broadcast_to(g / (count or 1), x.shape),)
 
 
 _mean = defop("mean", mean_forward, mean_vjp, doc="Mean over axis.  VJP: g / n broadcast to x")
@@ -66,6 +106,196 @@ _mean = defop("mean", mean_forward, mean_vjp, doc="Mean over axis.  VJP: g / n b
 
 def mean(x, axis=None, keepdims=False):
     """Mean over ``axis``.  VJP: g / n broadcast back to the shape of x"""
-    return _mean(x, axis, keepdims)
+    return _mean(x, axis=axis, keepdims=keepdims)
 
-FUNCTIONS = {"sum": sum, "mean": mean}
+
+# --- max and min ------------------------------------------------------------------------
+def _extreme_forward(reduce, name, x, axis, keepdims):
+    axes = normalize_axis(axis, np.ndim(x), name)
+    _nonempty(x, axes, name)
+    return reduce(x, axis=axes, keepdims=keepdims), axes
+
+
+def _extreme_vjp(g, ctx):
+    # Tied extremes share g equally: the average of the one-hot subgradients, so the result
+    # does not depend on which tied element numpy happens to report. A NaN wins the
+    # reduction (numpy propagates it), so NaN elements take the gradient in their slice.
+    x = _data(ctx.inputs[0])
+    keepdims = ctx.params.get("keepdims", False)
+    out = expand_reduced(_data(ctx.out), x.shape, ctx.saved, keepdims)
+    hit = (x == out) | np.isnan(x)
+    share = (hit / hit.sum(axis=ctx.saved, keepdims=True)).astype(g.dtype)
+    return (expand_reduced(g, x.shape, ctx.saved, keepdims) * share,)
+
+
+def max_forward(x, axis=None, keepdims=False):
+    return _extreme_forward(np.max, "max", x, axis, keepdims)
+
+
+def min_forward(x, axis=None, keepdims=False):
+    return _extreme_forward(np.min, "min", x, axis, keepdims)
+
+
+_max = defop("max", max_forward, _extreme_vjp,
+             doc="Max over axis.  VJP: g to the maximal elements, split equally on ties")
+_min = defop("min", min_forward, _extreme_vjp,
+             doc="Min over axis.  VJP: g to the minimal elements, split equally on ties")
+
+
+def max(x, axis=None, keepdims=False):
+    """Largest element over ``axis``.  VJP: g to the argmax, shared equally among ties"""
+    return _max(x, axis=axis, keepdims=keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    """Smallest element over ``axis``.  VJP: g to the argmin, shared equally among ties"""
+    return _min(x, axis=axis, keepdims=keepdims)
+
+
+# --- variance and standard deviation ----------------------------------------------------
+def _dof(shape, axes, ddof, name):
+    """n - ddof, the divisor; an error when it leaves no degrees of freedom."""
+    if isinstance(ddof, bool) or not isinstance(ddof, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: ddof must be a number, got {ddof!r}")
+    n = _count(shape, axes)
+    if n - ddof <= 0:
+        raise ValueError(
+            f"{name}: ddof={ddof} leaves no degrees of freedom: {n} element(s) per output "
+            f"(array of shape {shape}, axes {axes})"
+        )
+    return float(n - ddof)  # a Python float keeps g's dtype (a numpy scalar would promote)
+
+
+def var_forward(x, axis=None, keepdims=False, ddof=0):
+    axes = normalize_axis(axis, np.ndim(x), "var")
+    _dof(np.shape(x), axes, ddof, "var")
+    return np.var(x, axis=axes, keepdims=keepdims, ddof=ddof), axes
+
+
+def _centered(x, axes):
+    return x - call(_mean, x, axis=axes, keepdims=True)
+
+
+def var_vjp(g, ctx):
+    x = ctx.inputs[0]
+    dof = _dof(x.shape, ctx.saved, ctx.params.get("ddof", 0), "var")
+    g = expand_reduced(g, x.shape, ctx.saved, ctx.params.get("keepdims", False))
+    return (g * _centered(x, ctx.saved) * (2.0 / dof),)
+
+
+_var = defop("var", var_forward, var_vjp,
+             doc="Variance over axis.  VJP: g 2 (x - mean) / (n - ddof)")
+
+
+def var(x, axis=None, keepdims=False, ddof=0):
+    """Variance over ``axis``, divided by n - ddof.  VJP: g 2 (x - mean) / (n - ddof)"""
+    return _var(x, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def std_forward(x, axis=None, keepdims=False, ddof=0):
+    axes = normalize_axis(axis, np.ndim(x), "std")
+    _dof(np.shape(x), axes, ddof, "std")
+    return np.std(x, axis=axes, keepdims=keepdims, ddof=ddof), axes
+
+
+def std_vjp(g, ctx):
+    x = ctx.inputs[0]
+    keepdims = ctx.params.get("keepdims", False)
+    dof = _dof(x.shape, ctx.saved, ctx.params.get("ddof", 0), "std")
+    out = expand_reduced(ctx.out, x.shape, ctx.saved, keepdims)
+    # Where std is 0 every x - mean is 0 too; dividing by 1 there instead of 0 gives the
+    # zero subgradient (not NaN) at constant inputs.
+    safe = out + (out == 0)
+    g = expand_reduced(g, x.shape, ctx.saved, keepdims)
+    return (g * _centered(x, ctx.saved) / (safe * dof),)
+
+
+_std = defop("std", std_forward, std_vjp,
+             doc="Standard deviation.  VJP: g (x - mean) / ((n - ddof) std); 0 where std = 0")
+
+
+def std(x, axis=None, keepdims=False, ddof=0):
+    """Standard deviation over ``axis`` (divisor n - ddof).
+    VJP: g (x - mean) / ((n - ddof) std), taken as 0 where std is 0"""
+    return _std(x, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+# --- logsumexp and norm -----------------------------------------------------------------
+def logsumexp_forward(x, axis=None, keepdims=False):
+    axes = normalize_axis(axis, np.ndim(x), "logsumexp")
+    _nonempty(x, axes, "logsumexp")
+    # Shifting by the max keeps exp from overflowing (x - m <= 0). An infinite max (all -inf,
+    # or a +inf present) would make x - m NaN, so those slices shift by 0 instead.
+    shift = np.max(x, axis=axes, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0)
+    with np.errstate(divide="ignore"):  # log 0 = -inf is the answer for an all -inf slice
+        out = np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
+    return (out if keepdims else np.squeeze(out, axis=axes)), (axes, shift)
+
+
+def logsumexp_vjp(g, ctx):
+    x = ctx.inputs[0]
+    axes, shift = ctx.saved
+    # softmax(x) from the forward's shifted exponentials rather than exp(x - out): next to a
+    # large out, float32 cannot hold out's fractional digits (1e4 + log 2 is kept to 1e-3).
+    # The shift is a constant, so the softmax stays differentiable in x.
+    e = np.exp(x - shift)
+    softmax = e / call(_sum, e, axis=axes, keepdims=True)
+    return (expand_reduced(g, x.shape, axes, ctx.params.get("keepdims", False)) * softmax,)
+
+
+_logsumexp = defop("logsumexp", logsumexp_forward, logsumexp_vjp,
+                   doc="log sum exp x over axis, stable.  VJP: g softmax(x)")
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) over ``axis``, computed without overflow.  VJP: g softmax(x)"""
+    return _logsumexp(x, axis=axis, keepdims=keepdims)
+
+
+def norm_forward(x, axis=None, keepdims=False):
+    axes = normalize_axis(axis, np.ndim(x), "norm")
+    return np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdims)), axes
+
+
+def norm_vjp(g, ctx):
+    x = ctx.inputs[0]
+    keepdims = ctx.params.get("keepdims", False)
+    out = expand_reduced(ctx.out, x.shape, ctx.saved, keepdims)
+    # At a zero norm x is 0 along the slice: dividing by 1 instead of 0 gives the zero
+    # (minimum-norm) subgradient, as PyTorch does, rather than NaN.
+    safe = out + (out == 0)
+    return (expand_reduced(g, x.shape, ctx.saved, keepdims) * x / safe,)
+
+
+_norm = defop("norm", norm_forward, norm_vjp,
+              doc="2-norm (Frobenius) over axis.  VJP: g x / norm; 0 where the norm is 0")
+
+
+def norm(x, axis=None, keepdims=False, ord=None):
+    """Euclidean norm sqrt(sum(x**2)) over ``axis``: the vector 2-norm for one axis, the
+    Frobenius norm over several (or all). ``ord`` may be None, 'fro', or 2 over a single axis
+    (numpy's ord=2 over two axes is the spectral norm, which is not provided).
+    VJP: g x / norm(x), taken as 0 where the norm is 0 (the minimum-norm subgradient)."""
+    if ord is None or (isinstance(ord, str) and ord == "fro"):
+        return _norm(x, axis=axis, keepdims=keepdims)
+    if isinstance(ord, (int, float, np.integer, np.floating)) and ord == 2:
+        ndim = np.ndim(_data(x))
+        if len(normalize_axis(axis, ndim, "norm")) == 1 or ndim == 1:
+            return _norm(x, axis=axis, keepdims=keepdims)
+        raise ValueError(
+            f"norm: ord=2 over axes {axis} of an array of {ndim} dims is the spectral norm, "
+            "which is not supported; use ord=None for the Frobenius norm"
+        )
+    raise ValueError(f"norm: ord={ord!r} is not supported; only the 2-norm / Frobenius norm")
+
+
+def _numpy_norm(x, ord=None, axis=None, keepdims=False):
+    """``np.linalg.norm`` on a Tensor (its ``ord`` comes second)."""
+    return norm(x, axis=axis, keepdims=keepdims, ord=ord)
+
+
+FUNCTIONS = {
+    "sum": sum, "mean": mean, "max": max, "amax": max, "min": min, "amin": min, "var": var,
+    "std": std, "norm": _numpy_norm,
+}
