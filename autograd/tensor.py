@@ -145,7 +145,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("register_hook: the tensor does not require grad")
         owner = self._node if self._node is not None else self
-        if owner.__class__ is Tensor:
+        if isinstance(owner, Tensor):
             self._hooks = (self._hooks or []) + [fn]
         else:
             owner.hooks = (owner.hooks or []) + [fn]

@@ -9,7 +9,7 @@ import importlib
 
 _MODULES = [
     "elementwise", "reductions", "shape", "indexing", "linalg", "functional", "losses",
-    "conv", "pool", "norm", "attention",
+    "conv", "pool", "normalization", "attention", "recurrent",
 ]
 
 UFUNCS: dict = {}

@@ -275,7 +275,7 @@ def erf_vjp(g, ctx):
 
 erf = defop("erf", erf_forward, erf_vjp, doc="Error function.  VJP: g 2/sqrt(pi) e**(-x**2)")
 
-_SQRT_2_OVER_PI = np.sqrt(2 / np.pi)
+_SQRT_2_OVER_PI = float(np.sqrt(2 / np.pi))  # a Python float keeps float32 float32
 
 
 def gelu_forward(x, approximate="none"):

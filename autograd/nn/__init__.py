@@ -1,0 +1,65 @@
+"""Layers: ``Module`` and the layer library, initialisation and safe checkpoints.
+
+>>> from autograd import nn
+>>> model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+>>> logits = model(images)                         # (N, 1, 28, 28) -> (N, 10)
+>>> nn.save(model, "model.npz"); nn.load(model, "model.npz")
+"""
+
+from autograd.nn import init
+from autograd.nn.attention import MultiheadAttention
+from autograd.nn.conv import AvgPool2d, Conv2d, MaxPool2d
+from autograd.nn.layers import (
+    ELU,
+    GELU,
+    Dropout,
+    Embedding,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from autograd.nn.module import Module, ModuleList, Parameter, Sequential
+from autograd.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from autograd.nn.recurrent import GRU, LSTM, RNN
+from autograd.nn.serialization import load, save
+
+__all__ = [
+    "ELU",
+    "GELU",
+    "GRU",
+    "LSTM",
+    "RNN",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "Identity",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MaxPool2d",
+    "Module",
+    "ModuleList",
+    "MultiheadAttention",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Tanh",
+    "init",
+    "load",
+    "save",
+]

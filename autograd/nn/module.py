@@ -1,0 +1,361 @@
+"""``Module``, ``Parameter`` and the containers ``Sequential`` and ``ModuleList``.
+
+A Module finds its parameters, buffers and sub-modules from its attributes: assigning a
+``Parameter`` registers a parameter, assigning a ``Module`` registers a child, and
+``register_buffer`` registers state that is saved but not trained (BatchNorm's running
+statistics). Attributes are ordinary instance attributes, so reading them costs nothing.
+
+>>> class MLP(nn.Module):
+...     def __init__(self):
+...         super().__init__()
+...         self.fc1, self.fc2 = nn.Linear(784, 128), nn.Linear(128, 10)
+...     def forward(self, x):
+...         return self.fc2(ops.relu(self.fc1(x)))
+"""
+
+from collections import OrderedDict
+
+import numpy as np
+
+from autograd.tensor import Tensor, get_default_dtype
+
+
+class Parameter(Tensor):
+    """A Tensor a Module trains: ``requires_grad=True`` and, unless ``dtype`` says otherwise,
+    the default float dtype (float32), whatever the dtype of ``data``.
+
+    >>> w = nn.Parameter(np.zeros((3, 4)))        # float32, requires_grad=True
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True, dtype=None):
+        if dtype is None:
+            dtype = get_default_dtype()
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+def _float_dtype(dtype):
+    dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"expected a floating dtype for parameters, got {dtype}")
+    return dtype
+
+
+class Module:
+    """Base class of every layer: holds parameters, buffers and sub-modules.
+
+    Subclasses call ``super().__init__()`` first, assign their Parameters and sub-modules
+    as attributes and define ``forward``; calling the module calls ``forward``.
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "training", True)
+
+    # --- registration -------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"{type(self).__name__}: call super().__init__() before assigning attributes"
+            )
+        if name in self._buffers and (value is None or isinstance(value, np.ndarray)):
+            self._buffers[name] = value  # assigning an array to a buffer keeps it a buffer
+        else:
+            for registry in (self._parameters, self._buffers, self._modules):
+                registry.pop(name, None)
+            if isinstance(value, Parameter):
+                self._parameters[name] = value
+            elif isinstance(value, Module):
+                self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        """Register ``param`` (a Parameter or None, for an absent optional parameter)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got "
+                            f"{type(param).__name__}")
+        setattr(self, name, param)
+        if param is None:
+            self._parameters[name] = None
+
+    def register_buffer(self, name, array, persistent=True):
+        """Register an ndarray that is part of the state (saved, loaded) but not trained."""
+        if array is not None:
+            array = np.asarray(array.data if isinstance(array, Tensor) else array)
+        object.__setattr__(self, name, array)
+        self._buffers[name] = array
+        if not persistent:
+            self._non_persistent.add(name)
+
+    def set_buffer(self, name, array):
+        """Replace buffer ``name`` by ``array``."""
+        if name not in self._buffers:
+            raise KeyError(f"{type(self).__name__}: no buffer named {name!r}")
+        object.__setattr__(self, name, array)
+        self._buffers[name] = array
+
+    # --- traversal ----------------------------------------------------------------------
+    def named_modules(self, prefix=""):
+        """(name, module) for this module and every descendant, depth first, each once."""
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{k}" if name else k, m)
+                        for k, m in module._modules.items() if m is not None]
+            stack.extend(reversed(children))
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        """(name, module) for each direct sub-module; one registered twice comes once."""
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def named_parameters(self, prefix="", recurse=True):
+        """(dotted name, Parameter) pairs; a parameter shared by two modules comes once."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_name, module in modules:
+            for name, p in module._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix=""):
+        for mod_name, module in self.named_modules(prefix):
+            for name, b in module._buffers.items():
+                if b is not None:
+                    yield (f"{mod_name}.{name}" if mod_name else name), b
+
+    def buffers(self):
+        for _, b in self.named_buffers():
+            yield b
+
+    def num_parameters(self):
+        """How many numbers the parameters hold."""
+        return sum(p.size for p in self.parameters())
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every descendant and then on this module; returns self."""
+        for m in list(self.modules())[::-1]:
+            fn(m)
+        return self
+
+    # --- modes and gradients ------------------------------------------------------------
+    def train(self, mode=True):
+        """Set training mode (Dropout drops, BatchNorm uses batch statistics); returns self."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        """Set evaluation mode: ``train(False)``."""
+        return self.train(False)
+
+    def zero_grad(self):
+        """Forget every parameter's gradient."""
+        for p in self.parameters():
+            p.grad = None
+
+    def to(self, dtype):
+        """Cast every parameter and float buffer to ``dtype`` in place; returns self."""
+        dtype = _float_dtype(dtype)
+        for p in self.parameters():
+            if p.dtype != dtype:
+                p.data = p.data.astype(dtype)
+                p.grad = None
+                p._version[0] += 1
+        for m in self.modules():
+            for name, b in list(m._buffers.items()):
+                if b is not None and b.dtype.kind == "f" and b.dtype != dtype:
+                    m.set_buffer(name, b.astype(dtype))
+        return self
+
+    # --- state --------------------------------------------------------------------------
+    def state_dict(self):
+        """OrderedDict of dotted name -> ndarray copy, for every parameter and persistent
+        buffer (parameters first within each module, as PyTorch)."""
+        state = OrderedDict()
+        for mod_name, module in self.named_modules():
+            pre = f"{mod_name}." if mod_name else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    state[pre + name] = p.data.copy()
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent:
+                    state[pre + name] = np.array(b, copy=True)
+        return state
+
+    def _state_targets(self):
+        """dotted name -> (module, attribute name, is parameter)."""
+        targets = OrderedDict()
+        for mod_name, module in self.named_modules():
+            pre = f"{mod_name}." if mod_name else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    targets[pre + name] = (module, name, True)
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent:
+                    targets[pre + name] = (module, name, False)
+        return targets
+
+    def load_state_dict(self, state, strict=True):
+        """Copy ``state`` (name -> array) into the parameters and buffers, in place.
+
+        Values are cast to each parameter's dtype. A shape mismatch is always an error;
+        with ``strict`` (default) so are missing and unexpected keys. Nothing is changed
+        unless every check passes. Returns ``(missing, unexpected)`` key lists.
+        """
+        targets = self._state_targets()
+        missing = [k for k in targets if k not in state]
+        unexpected = [k for k in state if k not in targets]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys {missing}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys {unexpected}")
+        values = {}
+        for key, (module, name, _) in targets.items():
+            if key not in state:
+                continue
+            value = state[key]
+            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            current = getattr(module, name)
+            if value.shape != current.shape:
+                problems.append(
+                    f"shape mismatch for {key!r}: expected {current.shape}, got {value.shape}"
+                )
+            elif value.dtype.kind not in "biuf":
+                problems.append(f"{key!r} has dtype {value.dtype}, expected a number array")
+            values[key] = value
+        if problems:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: " + "; ".join(problems)
+            )
+        for key, value in values.items():
+            module, name, is_param = targets[key]
+            current = getattr(module, name)
+            if is_param:
+                current.data[...] = value
+                current._version[0] += 1
+            else:
+                module.set_buffer(name, value.astype(current.dtype, copy=True))
+        return missing, unexpected
+
+    # --- calling and printing -----------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def extra_repr(self):
+        """The part inside the parentheses of this module's repr line."""
+        return ""
+
+    def __repr__(self):
+        lines = []
+        for name, m in self._modules.items():
+            child = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {child}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        body = "\n  ".join(([extra] if extra else []) + lines)
+        return f"{type(self).__name__}(\n  {body}\n)"
+
+
+class Sequential(Module):
+    """Modules applied one after another.
+
+    >>> model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+    >>> model[0], len(model), model[1:]
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
+            for name, m in modules[0].items():
+                self.add_module(str(name), m)
+        else:
+            for i, m in enumerate(modules):
+                self.add_module(str(i), m)
+
+    def add_module(self, name, module):
+        if not isinstance(module, Module):
+            raise TypeError(
+                f"{type(self).__name__}: {name!r} must be a Module, got {type(module).__name__}"
+            )
+        setattr(self, name, module)
+
+    def append(self, module):
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return type(self)(OrderedDict(items[index]))
+        try:
+            return items[index][1]
+        except IndexError:
+            raise IndexError(
+                f"{type(self).__name__}: index {index} is out of range for {len(items)} modules"
+            ) from None
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+
+class ModuleList(Sequential):
+    """A list of modules whose parameters are registered; it has no forward of its own."""
+
+    def __init__(self, modules=()):
+        super().__init__(*modules)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ModuleList(list(self._modules.values())[index])
+        return super().__getitem__(index)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleList has no forward(); iterate over it instead")

@@ -1,0 +1,150 @@
+"""Conv2d, MaxPool2d, AvgPool2d: forward against naive numpy, gradients, errors."""
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+import ops
+from autograd import Tensor, nn
+from tests.nn.common import layer_gradcheck
+
+pytestmark = pytest.mark.skipif(
+    not all(hasattr(ops, name) for name in ("conv2d", "max_pool2d", "avg_pool2d")),
+    reason="ops.conv2d / max_pool2d / avg_pool2d not available yet",
+)
+rng = np.random.default_rng(0)
+
+
+def conv_reference(x, w, b, stride, padding, dilation, groups):
+    """Direct loops over output pixels, in float64."""
+    n = x.shape[0]
+    c_out, cg, kh, kw = w.shape
+    x = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
+    oh = (x.shape[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (x.shape[3] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    out = np.zeros((n, c_out, oh, ow))
+    per_group = c_out // groups
+    for o in range(c_out):
+        g = o // per_group
+        for i in range(oh):
+            for j in range(ow):
+                rows = i * stride[0] + dilation[0] * np.arange(kh)
+                cols = j * stride[1] + dilation[1] * np.arange(kw)
+                patch = x[:, g * cg:(g + 1) * cg][:, :, rows][:, :, :, cols]
+                out[:, o, i, j] = (patch * w[o]).sum(axis=(1, 2, 3))
+    return out if b is None else out + b[None, :, None, None]
+
+
+def pool_reference(x, k, s, p, reduce):
+    n, c = x.shape[:2]
+    fill = -np.inf if reduce is np.max else 0.0
+    x = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (p[0],) * 2, (p[1],) * 2),
+               constant_values=fill)
+    oh, ow = (x.shape[2] - k[0]) // s[0] + 1, (x.shape[3] - k[1]) // s[1] + 1
+    out = np.zeros((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            window = x[:, :, i * s[0]:i * s[0] + k[0], j * s[1]:j * s[1] + k[1]]
+            out[:, :, i, j] = reduce(window, axis=(2, 3))
+    return out
+
+
+CONV_CASES = [
+    {"in_channels": 2, "out_channels": 3, "kernel_size": 3},
+    {"in_channels": 4, "out_channels": 2, "kernel_size": (2, 3), "stride": (2, 1), "padding": 1},
+    {"in_channels": 4, "out_channels": 6, "kernel_size": 2, "dilation": (1, 2), "groups": 2,
+     "bias": False},
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kwargs", CONV_CASES)
+def test_conv2d_forward(kwargs, dtype):
+    conv = nn.Conv2d(**kwargs, dtype=dtype)
+    x = rng.standard_normal((2, kwargs["in_channels"], 6, 5)).astype(dtype)
+    out = conv(Tensor(x))
+    assert out.dtype == dtype
+    b = None if conv.bias is None else conv.bias.data
+    expected = conv_reference(x, conv.weight.data, b, conv.stride, conv.padding, conv.dilation,
+                              conv.groups)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out.data, expected, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("kwargs", CONV_CASES)
+def test_conv2d_gradients(kwargs):
+    conv = nn.Conv2d(**kwargs, dtype=np.float64)
+    layer_gradcheck(conv, rng.standard_normal((2, kwargs["in_channels"], 5, 4)))
+
+
+def test_conv2d_matches_torch():
+    torch = pytest.importorskip("torch")
+    from tests.nn.common import torch_state
+    t = torch.nn.Conv2d(4, 6, (3, 2), stride=2, padding=(1, 0), groups=2).double()
+    conv = nn.Conv2d(4, 6, (3, 2), stride=2, padding=(1, 0), groups=2, dtype=np.float64)
+    conv.load_state_dict(torch_state(t))
+    x = rng.standard_normal((2, 4, 7, 6))
+    np.testing.assert_allclose(conv(Tensor(x)).data, t(torch.tensor(x)).detach().numpy(),
+                               atol=1e-12)
+
+
+def test_conv2d_init_shapes_and_repr():
+    conv = nn.Conv2d(3, 8, 5, padding=2)
+    assert conv.weight.shape == (8, 3, 5, 5) and conv.bias.shape == (8,)
+    assert conv.weight.dtype == np.float32
+    bound = 1 / math.sqrt(3 * 25)
+    assert np.abs(conv.weight.data).max() <= bound and np.abs(conv.bias.data).max() <= bound
+    assert repr(conv) == "Conv2d(3, 8, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))"
+    assert repr(nn.Conv2d(4, 4, 1, groups=2, bias=False)) == (
+        "Conv2d(4, 4, kernel_size=(1, 1), stride=(1, 1), groups=2, bias=False)")
+
+
+def test_conv2d_bad_input_and_arguments():
+    conv = nn.Conv2d(3, 8, 3)
+    with pytest.raises(ValueError, match=re.escape("Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1)"
+                                                   "): expected input of shape (N, 3, H, W), got "
+                                                   "shape (2, 4, 8, 8)")):
+        conv(Tensor(np.zeros((2, 4, 8, 8), dtype=np.float32)))
+    with pytest.raises(ValueError, match=re.escape("got shape (3, 8, 8)")):
+        conv(Tensor(np.zeros((3, 8, 8), dtype=np.float32)))
+    with pytest.raises(ValueError, match="Conv2d: in_channels 3 and out_channels 8 must both be "
+                                         "divisible by groups 2"):
+        nn.Conv2d(3, 8, 3, groups=2)
+    with pytest.raises(ValueError, match="Conv2d: kernel_size must be an int or a pair"):
+        nn.Conv2d(3, 8, (3, 3, 3))
+
+
+POOL_CASES = [{"kernel_size": 2}, {"kernel_size": 3, "stride": 1, "padding": 1},
+              {"kernel_size": (2, 3), "stride": (1, 2)}]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kwargs", POOL_CASES)
+@pytest.mark.parametrize("layer, reduce", [(nn.MaxPool2d, np.max), (nn.AvgPool2d, np.mean)])
+def test_pool_forward(layer, reduce, kwargs, dtype):
+    pool = layer(**kwargs)
+    x = rng.standard_normal((2, 3, 6, 7)).astype(dtype)
+    out = pool(Tensor(x))
+    assert out.dtype == dtype
+    expected = pool_reference(x, pool.kernel_size, pool.stride, pool.padding, reduce)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs", POOL_CASES)
+@pytest.mark.parametrize("layer", [nn.MaxPool2d, nn.AvgPool2d])
+def test_pool_gradients(layer, kwargs):
+    x = rng.permutation(2 * 2 * 5 * 6).reshape(2, 2, 5, 6) / 10.0  # distinct: no max ties
+    layer_gradcheck(layer(**kwargs), x)
+
+
+def test_pool_repr_and_bad_input():
+    pool = nn.MaxPool2d(2)
+    assert repr(pool) == "MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))"
+    with pytest.raises(ValueError, match=re.escape("MaxPool2d(kernel_size=(2, 2), stride=(2, 2), "
+                                                   "padding=(0, 0)): expected input of shape "
+                                                   "(N, C, H, W), got shape (4, 4)")):
+        pool(Tensor(np.zeros((4, 4))))
+    with pytest.raises(ValueError, match=re.escape("AvgPool2d(kernel_size=(3, 3)")):
+        nn.AvgPool2d(3)(Tensor(np.zeros((1, 1, 4))))
