@@ -5,6 +5,8 @@ node's gradient summed over all its uses before its VJP runs. Broadcast reductio
 and shape checks happen here once for every op, so VJPs never deal with them.
 """
 
+import heapq
+
 import numpy as np
 
 from autograd.function import Node
@@ -27,27 +29,6 @@ def unbroadcast(g, shape):
     return g.reshape(shape) if extra else g
 
 
-def _topological_order(roots):
-    """Nodes reachable from ``roots``, every node before the nodes it consumes."""
-    post_order = []
-    visited = set()
-    stack = [(node, False) for node in reversed(roots)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            post_order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for p in reversed(node.parents):
-            if isinstance(p, Tensor) and p._node is not None and id(p._node) not in visited:
-                stack.append((p._node, False))
-    post_order.reverse()
-    return post_order
-
-
 def _graph_context(node):
     """A view of ``node`` whose inputs and output are Tensors, for a differentiable VJP."""
     if not node.op.twice:
@@ -63,38 +44,40 @@ def _graph_context(node):
     return ctx
 
 
-def _accumulate(store, key, value):
-    old = store.get(key)
-    store[key] = value if old is None else old + value
-
-
 def run_backward(roots, seeds, retain_graph=False, create_graph=False, targets=None):
     """Propagate ``seeds`` (one per root Tensor) back through the graph.
+
+    Nodes run newest first (a max-heap on their creation number): every consumer of a
+    node's output is newer than the node, so its gradient is complete when it runs, with
+    no separate topological sort and no recursion.
 
     With ``targets`` (Tensors) the gradients with respect to them are returned in a list
     and no ``.grad`` is touched; otherwise leaf gradients accumulate into ``.grad``.
     """
-    node_grads = {}  # id(node) -> gradient of that node's output, summed over its uses
+    node_grads = {}  # node -> gradient of its output, summed over its uses so far
     leaf_grads = {}  # id(leaf) -> gradient, summed over its uses
     leaves = {}
+    heap = []
     for t, g in zip(roots, seeds):
-        if t._node is None:
+        node = t._node
+        if node is None:
             leaves[id(t)] = t
-            _accumulate(leaf_grads, id(t), g)
+            leaf_grads[id(t)] = g if id(t) not in leaf_grads else leaf_grads[id(t)] + g
+        elif node in node_grads:
+            node_grads[node] = node_grads[node] + g
         else:
-            _accumulate(node_grads, id(t._node), g)
+            node_grads[node] = g
+            heapq.heappush(heap, (-node.seq, node))
 
     wanted = {}
     if targets is not None:
         for t in targets:
-            wanted[id(t._node) if t._node is not None else id(t)] = None
+            wanted[t._node if t._node is not None else id(t)] = None
 
-    mode = enable_grad() if create_graph else no_grad()
-    with mode:
-        for node in _topological_order([t._node for t in roots if t._node is not None]):
-            g = node_grads.pop(id(node), None)
-            if g is None:
-                continue
+    with enable_grad() if create_graph else no_grad():
+        while heap:
+            node = heapq.heappop(heap)[1]
+            g = node_grads.pop(node)
             if node.freed:
                 raise RuntimeError(
                     f"{node.op.name}: trying to backward through the graph a second time; its "
@@ -110,30 +93,40 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, targets=N
                 t = node.retained()
                 if t is not None:
                     t.grad = g if t.grad is None else t.grad + g
-            if wanted and id(node) in wanted:
-                wanted[id(node)] = g
+            if wanted and node in wanted:
+                wanted[node] = g
             if create_graph:
                 grads = node.op.vjp(g if isinstance(g, Tensor) else Tensor(g),
                                     _graph_context(node))
             else:
                 grads = node.op.vjp(g, node)
-            if len(grads) != len(node.parents):
+            parents = node.parents
+            if len(grads) != len(parents):
                 raise RuntimeError(f"{node.op.name}: its VJP returned {len(grads)} gradients "
-                                   f"for {len(node.parents)} inputs")
-            for i, p in enumerate(node.parents):
-                gp = grads[i]
-                if gp is None or not node.needs[i]:
+                                   f"for {len(parents)} inputs")
+            needs = node.needs
+            for i, gp in enumerate(grads):
+                if gp is None or not needs[i]:
                     continue
-                shape = p.data.shape
-                if gp.shape != shape:
-                    gp = _fit_shape(node, i, gp, shape)
-                if gp.dtype != p.data.dtype:
-                    gp = gp.astype(p.data.dtype)
-                if p._node is None:
-                    leaves[id(p)] = p
-                    _accumulate(leaf_grads, id(p), gp)
+                p = parents[i]
+                data = p.data
+                if gp.shape != data.shape:
+                    gp = _fit_shape(node, i, gp, data.shape)
+                if gp.dtype != data.dtype:
+                    gp = gp.astype(data.dtype)
+                parent_node = p._node
+                if parent_node is None:
+                    key = id(p)
+                    if key in leaf_grads:
+                        leaf_grads[key] = leaf_grads[key] + gp
+                    else:
+                        leaves[key] = p
+                        leaf_grads[key] = gp
+                elif parent_node in node_grads:
+                    node_grads[parent_node] = node_grads[parent_node] + gp
                 else:
-                    _accumulate(node_grads, id(p._node), gp)
+                    node_grads[parent_node] = gp
+                    heapq.heappush(heap, (-parent_node.seq, parent_node))
             if not retain_graph:
                 node.release()
 
@@ -154,7 +147,7 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, targets=N
         else:
             t.grad = t.grad + g
     if targets is not None:
-        return [wanted[id(t._node) if t._node is not None else id(t)] for t in targets]
+        return [wanted[t._node if t._node is not None else id(t)] for t in targets]
     return None
 
 

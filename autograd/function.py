@@ -23,11 +23,14 @@ VJPs are written with numpy operators and ufuncs. Normally they run on ndarrays;
 itself differentiable. An op whose VJP cannot run on Tensors is registered ``twice=False``.
 """
 
+import itertools
+
 import numpy as np
 
 from autograd.grad_mode import is_grad_enabled
 
 REGISTRY: dict = {}
+_next_seq = itertools.count().__next__
 
 
 class Op:
@@ -112,7 +115,7 @@ class Node:
 
     __slots__ = (
         "op", "parents", "inputs", "out", "saved", "params", "needs", "versions",
-        "out_version", "hooks", "retained", "freed", "__weakref__",
+        "out_version", "hooks", "retained", "freed", "seq", "__weakref__",
     )
 
     def __init__(self, op, parents, inputs, out, saved, params, needs, versions, out_version):
@@ -128,6 +131,7 @@ class Node:
         self.hooks = None
         self.retained = None
         self.freed = False
+        self.seq = _next_seq()  # creation order: every node is newer than its inputs' nodes
 
     def check_versions(self):
         versions = self.versions
