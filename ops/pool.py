@@ -1,3 +1,217 @@
-"""(being written)"""
+"""Pooling over NCHW images: max, average and global average pooling.
 
-__all__ = []
+The numba kernels (ops/kernels/pool.py) work on a stack of planes (N * C, H, W), one thread
+per plane. Each pooling op's backward is itself a registered op, and the two form an adjoint
+pair (max: scatter <-> gather at the recorded argmax; avg: spread <-> average), so
+``create_graph=True`` works through pooling to any order.
+"""
+
+import numpy as np
+
+from autograd.function import call, defop
+from autograd.tensor import Tensor
+from ops.kernels import pool as kernels
+from ops.reductions import mean
+
+__all__ = ["max_pool2d", "avg_pool2d", "global_avg_pool2d"]
+
+
+def _pair(value, what, name):
+    if isinstance(value, (int, np.integer)):
+        return int(value), int(value)
+    pair = tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise ValueError(f"{name}: {what} must be an int or a pair of ints, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def pool_geometry(name, shape, kernel_size, stride, padding):
+    """Checked ``(kernel, stride, padding, out_hw)`` pairs for pooling an input of ``shape``.
+
+    Raises ValueError naming the shapes when the geometry is impossible.
+    """
+    if len(shape) != 4:
+        raise ValueError(f"{name}: expected x of shape (N, C, H, W), got shape {shape}")
+    k = _pair(kernel_size, "kernel_size", name)
+    s = k if stride is None else _pair(stride, "stride", name)
+    p = _pair(padding, "padding", name)
+    if min(k) < 1 or min(s) < 1 or min(p) < 0:
+        raise ValueError(
+            f"{name}: kernel_size {k} and stride {s} must be positive and padding {p} "
+            "non-negative"
+        )
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise ValueError(f"{name}: padding {p} must be at most half the kernel size {k}")
+    h, w = shape[2], shape[3]
+    padded = (h + 2 * p[0], w + 2 * p[1])
+    if h < 1 or w < 1 or padded[0] < k[0] or padded[1] < k[1]:
+        raise ValueError(
+            f"{name}: kernel {k} is larger than the padded input {padded} (x of shape "
+            f"{shape}, padding {p})"
+        )
+    out_hw = (kernels.out_size(h, k[0], s[0], p[0]), kernels.out_size(w, k[1], s[1], p[1]))
+    return k, s, p, out_hw
+
+
+def _planes(name, x):
+    """x (N, C, H, W) -> contiguous (N * C, H, W), the kernels' layout."""
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{name}: expected a float32 or float64 array, got dtype {x.dtype}")
+    n, c, h, w = x.shape
+    return np.ascontiguousarray(x).reshape(n * c, h, w)  # (N, C, H, W) -> (N*C, H, W)
+
+
+# --- max pooling ----------------------------------------------------------------------
+def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
+    (kh, kw), (sh, sw), (ph, pw), (oh, ow) = pool_geometry(
+        "max_pool2d", x.shape, kernel_size, stride, padding)
+    n, c, h, w = x.shape
+    planes = _planes("max_pool2d", x)
+    out = np.empty((n * c, oh, ow), dtype=x.dtype)
+    index_dtype = np.int32 if h * w < 2**31 else np.int64  # int32 halves argmax's traffic
+    argmax = np.empty((n * c, oh, ow), dtype=index_dtype)
+    kernel = kernels.pick(kernels.max_pool2d_forward, kernels.max_pool2d_forward_serial, x.size)
+    kernel(planes, kh, kw, sh, sw, ph, pw, out, argmax)
+    return out.reshape(n, c, oh, ow), argmax  # (N*C, OH, OW) -> (N, C, OH, OW)
+
+
+def max_pool2d_vjp(g, ctx):
+    """g (N, C, OH, OW) -> gx (N, C, H, W): g scattered to the argmax of each window."""
+    return (call(_max_pool2d_backward, g, argmax=ctx.saved, shape=ctx.inputs[0].shape),)
+
+
+_max_pool2d = defop("max_pool2d", max_pool2d_forward, max_pool2d_vjp,
+                    doc="Max over windows.  VJP: g added at each window's argmax")
+
+
+def max_pool2d_backward_forward(g, argmax, shape):
+    n, c, h, w = shape
+    planes, q = n * c, argmax.shape[1] * argmax.shape[2]
+    g = np.ascontiguousarray(g).reshape(planes, q)  # (N, C, OH, OW) -> (N*C, OH*OW)
+    gx = np.empty((planes, h * w), dtype=g.dtype)
+    kernel = kernels.pick(kernels.max_pool2d_backward, kernels.max_pool2d_backward_serial,
+                          gx.size)
+    kernel(g, argmax.reshape(planes, q), gx)
+    return gx.reshape(shape), None  # (N*C, H*W) -> (N, C, H, W)
+
+
+def max_pool2d_backward_vjp(gg, ctx):
+    """gg (N, C, H, W) -> (N, C, OH, OW): gg gathered at the argmax (the scatter's adjoint)."""
+    return (call(_max_pool2d_gather, gg, argmax=ctx.params["argmax"]),)
+
+
+_max_pool2d_backward = defop(
+    "max_pool2d_backward", max_pool2d_backward_forward, max_pool2d_backward_vjp,
+    doc="zeros(shape) with g added at argmax.  VJP: gg gathered at argmax")
+
+
+def max_pool2d_gather_forward(h, argmax):
+    n, c, height, width = h.shape
+    planes, q = n * c, argmax.shape[1] * argmax.shape[2]
+    h = np.ascontiguousarray(h).reshape(planes, height * width)  # (N, C, H, W) -> (N*C, H*W)
+    out = np.empty(argmax.shape, dtype=h.dtype)
+    kernels.max_pool2d_gather(h, argmax.reshape(planes, q), out.reshape(planes, q))
+    return out.reshape(n, c, *argmax.shape[1:]), None  # (N*C, OH, OW) -> (N, C, OH, OW)
+
+
+def max_pool2d_gather_vjp(g, ctx):
+    """g (N, C, OH, OW) -> (N, C, H, W): g scattered to argmax (the gather's adjoint)."""
+    h = ctx.inputs[0]
+    return (call(_max_pool2d_backward, g, argmax=ctx.params["argmax"], shape=h.shape),)
+
+
+_max_pool2d_gather = defop(
+    "max_pool2d_gather", max_pool2d_gather_forward, max_pool2d_gather_vjp,
+    doc="h gathered at argmax.  VJP: g added into zeros at argmax")
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """2-D max pooling over x (N, C, H, W) -> (N, C, OH, OW).
+
+    ``OH = (H + 2 * padding - kernel) // stride + 1`` (likewise OW); ``kernel_size``,
+    ``stride`` (default: the kernel size) and ``padding`` are ints or (h, w) pairs, and the
+    padding, at most half the kernel, never wins a max. The gradient goes to the first max
+    of each window.
+
+    >>> x = Tensor(np.arange(16.0).reshape(1, 1, 4, 4), requires_grad=True)
+    >>> ops.max_pool2d(x, 2).data[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
+    """
+    return _max_pool2d(x, kernel_size=kernel_size, stride=stride, padding=padding)
+
+
+# --- average pooling ------------------------------------------------------------------
+def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, count_include_pad=True):
+    geometry = pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding)
+    (kh, kw), (sh, sw), (ph, pw), (oh, ow) = geometry
+    n, c = x.shape[:2]
+    out = np.empty((n * c, oh, ow), dtype=x.dtype)
+    kernel = kernels.pick(kernels.avg_pool2d_forward, kernels.avg_pool2d_forward_serial, x.size)
+    kernel(_planes("avg_pool2d", x), kh, kw, sh, sw, ph, pw, bool(count_include_pad), out)
+    return out.reshape(n, c, oh, ow), geometry  # (N*C, OH, OW) -> (N, C, OH, OW)
+
+
+def avg_pool2d_vjp(g, ctx):
+    """g (N, C, OH, OW) -> gx (N, C, H, W): g / count spread over each window."""
+    k, s, p, _ = ctx.saved
+    return (call(_avg_pool2d_backward, g, shape=ctx.inputs[0].shape, kernel_size=k, stride=s,
+                 padding=p, count_include_pad=ctx.params.get("count_include_pad", True)),)
+
+
+_avg_pool2d = defop("avg_pool2d", avg_pool2d_forward, avg_pool2d_vjp,
+                    doc="Mean over windows.  VJP: g / count added to every window element")
+
+
+def avg_pool2d_backward_forward(g, shape, kernel_size, stride, padding, count_include_pad):
+    (kh, kw), (sh, sw), (ph, pw), _ = pool_geometry(
+        "avg_pool2d", shape, kernel_size, stride, padding)
+    n, c, h, w = shape
+    g = _planes("avg_pool2d", g)  # (N, C, OH, OW) -> (N*C, OH, OW)
+    gx = np.empty((n * c, h, w), dtype=g.dtype)
+    kernel = kernels.pick(kernels.avg_pool2d_backward, kernels.avg_pool2d_backward_serial,
+                          gx.size)
+    kernel(g, kh, kw, sh, sw, ph, pw, bool(count_include_pad), gx)
+    return gx.reshape(shape), None  # (N*C, H, W) -> (N, C, H, W)
+
+
+def avg_pool2d_backward_vjp(gg, ctx):
+    """gg (N, C, H, W) -> (N, C, OH, OW): avg_pool2d of gg (the spread's adjoint)."""
+    p = ctx.params
+    return (call(_avg_pool2d, gg, kernel_size=p["kernel_size"], stride=p["stride"],
+                 padding=p["padding"], count_include_pad=p["count_include_pad"]),)
+
+
+_avg_pool2d_backward = defop(
+    "avg_pool2d_backward", avg_pool2d_backward_forward, avg_pool2d_backward_vjp,
+    doc="g / count spread over the windows.  VJP: avg_pool2d(gg)")
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
+    """2-D average pooling over x (N, C, H, W) -> (N, C, OH, OW).
+
+    Geometry as in ``max_pool2d``. With ``count_include_pad`` (the default, as in PyTorch)
+    the padding counts as zeros and every window divides by kh * kw; without it, by the
+    number of input elements in the window.
+
+    >>> ops.avg_pool2d(Tensor(np.arange(16.0).reshape(1, 1, 4, 4)), 2).data[0, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
+    """
+    return _avg_pool2d(x, kernel_size=kernel_size, stride=stride, padding=padding,
+                       count_include_pad=count_include_pad)
+
+
+def global_avg_pool2d(x, keepdims=False):
+    """Mean over the spatial dims: x (N, C, H, W) -> (N, C), or (N, C, 1, 1) with keepdims
+    (PyTorch's ``adaptive_avg_pool2d(x, 1)``).  VJP: g / (H W) broadcast over each plane
+
+    >>> ops.global_avg_pool2d(Tensor(np.ones((2, 3, 4, 4)))).shape
+    (2, 3)
+    """
+    shape = x.shape if isinstance(x, Tensor) else np.shape(x)
+    if len(shape) != 4 or shape[2] < 1 or shape[3] < 1:
+        raise ValueError(
+            f"global_avg_pool2d: expected x of shape (N, C, H, W) with H, W >= 1, got {shape}"
+        )
+    return mean(x, (2, 3), keepdims)

@@ -1,0 +1,184 @@
+"""Pooling kernels on stacks of planes: x (P, H, W) with P = N * C.
+
+Each kernel is a function of one plane (``_*_plane``, given the whole stack and the plane's
+index: slicing the plane out as a view first made the loops 3x slower, measured) and two
+drivers compiled from it: a parallel one, ``prange`` over the planes, and a serial one for
+small inputs, where waking the thread pool costs more than the work (and, on a loaded
+machine, a scheduler time slice per call). Each plane is read and written by one thread
+only, so the backward scatters (``+=`` into overlapping windows) cannot race.
+
+Padding is virtual: a window is clipped to the plane, which for max pooling is the same as
+padding with -inf. The geometry is checked by the callers (ops/pool.py); the kernels assume
+every window holds at least one element of the plane (padding <= kernel // 2, as in
+PyTorch).
+
+Indices are cast to unsigned (``_u``) where they are known to be in range: numba then skips
+its negative-index wraparound check, which made these loops 25-50% slower (measured).
+"""
+
+import numpy as np
+from numba import prange
+
+from ops.kernels.config import njit, parallel_njit
+
+_u = np.uint64
+
+# Below this many input elements a call runs on the calling thread only.
+PARALLEL_MIN_SIZE = 1 << 15
+
+
+def out_size(size, k, s, p):
+    """Output length of a pooling window k, stride s, padding p over ``size`` elements."""
+    return (size + 2 * p - k) // s + 1
+
+
+def pick(kernel, serial, size):
+    """The parallel ``kernel`` for ``size`` elements of work or more, else ``serial``."""
+    return kernel if size >= PARALLEL_MIN_SIZE else serial
+
+
+# --- max pooling ----------------------------------------------------------------------
+@njit
+def _max_plane(x, p, kh, kw, sh, sw, ph, pw, out, argmax):
+    height, width = x.shape[1], x.shape[2]
+    for i in range(out.shape[1]):
+        h0 = i * sh - ph
+        hs, he = max(h0, 0), min(h0 + kh, height)
+        for j in range(out.shape[2]):
+            w0 = j * sw - pw
+            ws, we = max(w0, 0), min(w0 + kw, width)
+            best = x[p, _u(hs), _u(ws)]
+            at = hs * width + ws
+            for a in range(hs, he):
+                for b in range(ws, we):
+                    v = x[p, _u(a), _u(b)]
+                    if v > best or np.isnan(v):
+                        best = v
+                        at = a * width + b
+            out[p, i, j] = best
+            argmax[p, i, j] = at
+
+
+@parallel_njit
+def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out, argmax):
+    """Max over each window.
+
+    x (P, H, W) -> out (P, OH, OW) and argmax (P, OH, OW): the flat index ``h * W + w`` of
+    each window's max in its plane. The first max wins a tie; a NaN wins over numbers (and
+    the last NaN over other NaNs), as in PyTorch, so NaNs propagate.
+    """
+    for p in prange(x.shape[0]):
+        _max_plane(x, p, kh, kw, sh, sw, ph, pw, out, argmax)
+
+
+@njit
+def max_pool2d_forward_serial(x, kh, kw, sh, sw, ph, pw, out, argmax):
+    """``max_pool2d_forward`` on the calling thread."""
+    for p in range(x.shape[0]):
+        _max_plane(x, p, kh, kw, sh, sw, ph, pw, out, argmax)
+
+
+@njit
+def _scatter_plane(g, argmax, p, gx):
+    for k in range(gx.shape[1]):
+        gx[p, k] = 0
+    for k in range(g.shape[1]):
+        gx[p, _u(argmax[p, k])] += g[p, k]
+
+
+@parallel_njit
+def max_pool2d_backward(g, argmax, gx):
+    """Scatter the gradient to the recorded maxima.
+
+    g (P, Q), argmax (P, Q) flat indices into a plane of M = H * W elements -> gx (P, M):
+    zeros with ``g[p, q]`` added at ``argmax[p, q]`` (added: overlapping windows can share
+    a max).
+    """
+    for p in prange(g.shape[0]):
+        _scatter_plane(g, argmax, p, gx)
+
+
+@njit
+def max_pool2d_backward_serial(g, argmax, gx):
+    """``max_pool2d_backward`` on the calling thread."""
+    for p in range(g.shape[0]):
+        _scatter_plane(g, argmax, p, gx)
+
+
+@njit
+def max_pool2d_gather(h, argmax, out):
+    """The adjoint of ``max_pool2d_backward``: h (P, M), argmax (P, Q) -> out (P, Q) with
+    ``out[p, q] = h[p, argmax[p, q]]``. Serial: it only runs in double backward."""
+    for p in range(argmax.shape[0]):
+        for k in range(argmax.shape[1]):
+            out[p, k] = h[p, _u(argmax[p, k])]
+
+
+# --- average pooling ------------------------------------------------------------------
+@njit
+def _avg_plane(x, p, kh, kw, sh, sw, ph, pw, count_include_pad, out):
+    height, width = x.shape[1], x.shape[2]
+    for i in range(out.shape[1]):
+        h0 = i * sh - ph
+        hs, he = max(h0, 0), min(h0 + kh, height)
+        for j in range(out.shape[2]):
+            w0 = j * sw - pw
+            ws, we = max(w0, 0), min(w0 + kw, width)
+            total = 0.0  # float64 sums: float32 windows lose nothing
+            for a in range(hs, he):
+                for b in range(ws, we):
+                    total += x[p, _u(a), _u(b)]
+            count = kh * kw if count_include_pad else (he - hs) * (we - ws)
+            out[p, i, j] = total / count
+
+
+@parallel_njit
+def avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, count_include_pad, out):
+    """Mean over each window.
+
+    x (P, H, W) -> out (P, OH, OW). The divisor is kh * kw with ``count_include_pad`` (the
+    padding counts as zeros), else the number of elements of the plane in the window.
+    """
+    for p in prange(x.shape[0]):
+        _avg_plane(x, p, kh, kw, sh, sw, ph, pw, count_include_pad, out)
+
+
+@njit
+def avg_pool2d_forward_serial(x, kh, kw, sh, sw, ph, pw, count_include_pad, out):
+    """``avg_pool2d_forward`` on the calling thread."""
+    for p in range(x.shape[0]):
+        _avg_plane(x, p, kh, kw, sh, sw, ph, pw, count_include_pad, out)
+
+
+@njit
+def _spread_plane(g, p, kh, kw, sh, sw, ph, pw, count_include_pad, gx):
+    height, width = gx.shape[1], gx.shape[2]
+    for a in range(height):
+        for b in range(width):
+            gx[p, a, b] = 0
+    for i in range(g.shape[1]):
+        h0 = i * sh - ph
+        hs, he = max(h0, 0), min(h0 + kh, height)
+        for j in range(g.shape[2]):
+            w0 = j * sw - pw
+            ws, we = max(w0, 0), min(w0 + kw, width)
+            count = kh * kw if count_include_pad else (he - hs) * (we - ws)
+            share = g[p, i, j] / count
+            for a in range(hs, he):
+                for b in range(ws, we):
+                    gx[p, _u(a), _u(b)] += share
+
+
+@parallel_njit
+def avg_pool2d_backward(g, kh, kw, sh, sw, ph, pw, count_include_pad, gx):
+    """The adjoint of ``avg_pool2d_forward``: g (P, OH, OW) -> gx (P, H, W), zeros with
+    ``g / count`` added to every element of each window."""
+    for p in prange(g.shape[0]):
+        _spread_plane(g, p, kh, kw, sh, sw, ph, pw, count_include_pad, gx)
+
+
+@njit
+def avg_pool2d_backward_serial(g, kh, kw, sh, sw, ph, pw, count_include_pad, gx):
+    """``avg_pool2d_backward`` on the calling thread."""
+    for p in range(g.shape[0]):
+        _spread_plane(g, p, kh, kw, sh, sw, ph, pw, count_include_pad, gx)

@@ -1,0 +1,95 @@
+"""Pooling kernels against direct loops; parallel against serial; adjoint identities."""
+
+import numpy as np
+from hypothesis import given, strategies as st
+
+from ops.kernels import pool as K
+from tests.naive_pool import naive_avg_pool2d, naive_max_pool2d, pool_geometries
+
+def _flat_geometry(kernel, stride, padding):
+    return (*kernel, *stride, *padding)
+
+
+def _max_pool(driver, x, kernel, stride, padding):
+    n, c, h, w = x.shape
+    oh, ow = (K.out_size(h, kernel[0], stride[0], padding[0]),
+              K.out_size(w, kernel[1], stride[1], padding[1]))
+    out = np.full((n * c, oh, ow), np.nan, dtype=x.dtype)
+    argmax = np.full((n * c, oh, ow), -1, dtype=np.int32)
+    planes = x.reshape(n * c, h, w)  # (N, C, H, W) -> (N*C, H, W)
+    driver(planes, *_flat_geometry(kernel, stride, padding), out, argmax)
+    return out.reshape(n, c, oh, ow), argmax.reshape(n, c, oh, ow)
+
+
+@given(pool_geometries(), st.sampled_from([np.float32, np.float64]), st.integers(0, 2**32 - 1))
+def test_max_pool_kernels_match_naive(geometry, dtype, seed):
+    shape, kernel, stride, padding = geometry
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-3, 4, size=shape).astype(dtype)  # small integers: plenty of ties
+    expected, expected_at = naive_max_pool2d(x, kernel, stride, padding)
+    for driver in (K.max_pool2d_forward, K.max_pool2d_forward_serial):
+        out, argmax = _max_pool(driver, x, kernel, stride, padding)
+        assert out.dtype == dtype
+        np.testing.assert_array_equal(out, expected)
+        np.testing.assert_array_equal(argmax, expected_at)  # the first max wins a tie
+
+    # backward: zeros with g added at the argmax (np.add.at accumulates repeats)
+    n, c, h, w = shape
+    g = rng.standard_normal(out.shape).astype(dtype)
+    reference = np.zeros((n * c, h * w), dtype=dtype)
+    rows = np.arange(n * c)[:, None]
+    np.add.at(reference, (rows, argmax.reshape(n * c, -1)), g.reshape(n * c, -1))
+    for driver in (K.max_pool2d_backward, K.max_pool2d_backward_serial):
+        gx = np.full((n * c, h * w), np.nan, dtype=dtype)
+        driver(g.reshape(n * c, -1), argmax.reshape(n * c, -1), gx)
+        np.testing.assert_allclose(gx, reference, rtol=1e-6)
+
+    # gather is the adjoint of the scatter
+    gathered = np.empty((n * c, argmax[0, 0].size), dtype=dtype)
+    K.max_pool2d_gather(reference, argmax.reshape(n * c, -1), gathered)
+    np.testing.assert_array_equal(gathered, reference[rows, argmax.reshape(n * c, -1)])
+
+
+@given(pool_geometries(), st.booleans(), st.sampled_from([np.float32, np.float64]),
+       st.integers(0, 2**32 - 1))
+def test_avg_pool_kernels_match_naive_and_are_adjoint(geometry, include_pad, dtype, seed):
+    shape, kernel, stride, padding = geometry
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    expected = naive_avg_pool2d(x.astype(np.float64), kernel, stride, padding, include_pad)
+    n, c, h, w = shape
+    geo = _flat_geometry(kernel, stride, padding)
+    g = rng.standard_normal(expected.shape).astype(dtype)
+    results = []
+    for forward, backward in [(K.avg_pool2d_forward, K.avg_pool2d_backward),
+                              (K.avg_pool2d_forward_serial, K.avg_pool2d_backward_serial)]:
+        out = np.full((n * c,) + expected.shape[2:], np.nan, dtype=dtype)
+        forward(x.reshape(n * c, h, w), *geo, include_pad, out)
+        np.testing.assert_allclose(out.reshape(expected.shape), expected, rtol=1e-5, atol=1e-6)
+        gx = np.full((n * c, h, w), np.nan, dtype=dtype)
+        backward(g.reshape(n * c, *g.shape[2:]), *geo, include_pad, gx)
+        # <avg(x), g> == <x, avg^T(g)>
+        np.testing.assert_allclose(np.sum(out.astype(np.float64) * g.reshape(out.shape)),
+                                   np.sum(x.reshape(gx.shape).astype(np.float64) * gx),
+                                   rtol=1e-4, atol=1e-5)
+        results.append((out, gx))
+    # serial and parallel drivers run the same plane code: identical bits
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_max_pool_nan_wins_and_parallel_path_matches_serial():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 64, 64)).astype(np.float32)  # above PARALLEL_MIN_SIZE
+    x[3, 10, 11] = np.nan
+    assert K.pick(K.max_pool2d_forward, None, x.size) is K.max_pool2d_forward
+    results = []
+    for driver in (K.max_pool2d_forward, K.max_pool2d_forward_serial):
+        out = np.empty((8, 32, 32), dtype=np.float32)
+        argmax = np.empty((8, 32, 32), dtype=np.int32)
+        driver(x, 2, 2, 2, 2, 0, 0, out, argmax)
+        results.append((out, argmax))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert np.isnan(results[0][0][3, 5, 5]) and results[0][1][3, 5, 5] == 10 * 64 + 11
+    assert np.isnan(results[0][0]).sum() == 1
