@@ -7,6 +7,7 @@ import numpy as np
 
 from autograd.function import call, defop
 from autograd.tensor import Tensor
+from ops.kernels.matmul import matmul as kernel_matmul
 
 __all__ = ["matmul", "einsum"]
 
@@ -29,7 +30,7 @@ def matmul_forward(a, b):
     if sa[-1] != sb[-2 if len(sb) > 1 else 0]:
         raise ValueError(f"matmul: shapes {sa} and {sb} are not aligned")
     try:
-        return np.matmul(a, b), None
+        return kernel_matmul(a, b), None
     except ValueError:
         raise ValueError(
             f"matmul: shapes {sa} and {sb} are not aligned (batch dimensions {sa[:-2]} and "
@@ -61,7 +62,12 @@ def matmul_vjp(g, ctx):
     if ctx.needs[0]:
         ga = g @ _mT(b)  # (..., n, m) @ (..., m, k) -> (..., n, k)
     if ctx.needs[1]:
-        gb = _mT(a) @ g  # (..., k, n) @ (..., n, m) -> (..., k, m)
+        if b.ndim == 2 and a.ndim > 2:
+            # one GEMM over the folded batch instead of a batch of GEMMs summed afterwards
+            k, m = b.shape
+            gb = _mT(a.reshape(-1, k)) @ g.reshape(-1, m)  # (k, B*n) @ (B*n, m) -> (k, m)
+        else:
+            gb = _mT(a) @ g  # (..., k, n) @ (..., n, m) -> (..., k, m)
     return ga, gb
 
 
