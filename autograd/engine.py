@@ -92,7 +92,7 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, targets=N
             if node.retained is not None:
                 t = node.retained()
                 if t is not None:
-                    t.grad = g if t.grad is None else t.grad + g
+                    t.grad = g.copy() if t.grad is None else t.grad + g
             if wanted and node in wanted:
                 wanted[node] = g
             if create_graph:
@@ -130,6 +130,7 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, targets=N
             if not retain_graph:
                 node.release()
 
+    handed = {id(g) for g in seeds}  # arrays someone else holds: never give them to a leaf
     for key, t in leaves.items():
         g = leaf_grads[key]
         for hook in t._hooks or ():
@@ -143,7 +144,12 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, targets=N
         if isinstance(g, Tensor):
             t.grad = g if t.grad is None else t.grad + g
         elif t.grad is None:
-            t.grad = np.array(g, dtype=t.dtype)  # a copy: g may be shared with other leaves
+            # .grad must own its memory (optimizers and clipping change it in place): copy
+            # a view, or an array that a seed, another leaf or a hook may also hold.
+            if g.base is not None or not g.flags.writeable or id(g) in handed or t._hooks:
+                g = g.copy()
+            handed.add(id(g))
+            t.grad = g
         else:
             t.grad = t.grad + g
     if targets is not None:
