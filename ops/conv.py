@@ -1,3 +1,357 @@
-"""(being written)"""
+"""Convolutions: ``conv2d``, ``conv1d`` and ``conv_transpose2d`` (PyTorch semantics, NCHW).
 
-__all__ = []
+Three registered ops, each bilinear, close under differentiation, so gradients of any order
+flow through convolutions (``create_graph=True``)::
+
+    conv2d(x, w)               x (N, C, H, W), w (O, C/G, kh, kw)  -> y (N, O, oh, ow)
+    conv_transpose2d(y, w)     conv2d's adjoint in x                -> x (N, C, H, W)
+    conv2d_weight_grad(x, y)   conv2d's adjoint in w                -> w (O, C/G, kh, kw)
+
+With A, B, C for them (same geometry), the VJPs for an upstream gradient g are
+
+    A(x, w):  gx = B(g, w)   gw = C(x, g)
+    B(y, w):  gy = A(g, w)   gw = C(g, y)
+    C(x, y):  gx = B(y, g)   gy = A(x, g)
+
+All three run as im2col/col2im (numba, ops/kernels/im2col.py) around one BLAS GEMM per group,
+a chunk of the batch at a time so that the columns (kh * kw times the size of the chunk) stay
+in cache between the kernel that writes them and the GEMM that reads them. For the same
+reason conv2d saves no columns for backward: unfolding a chunk of x again, in cache, costs
+less than writing all the columns to memory and reading them back (and holds no memory).
+"""
+
+import numpy as np
+
+from autograd.function import call, defop
+from ops.kernels.im2col import col2im, conv_out_size, im2col
+from ops.shape import reshape
+
+__all__ = ["conv2d", "conv1d", "conv_transpose2d"]
+
+# Columns of about this many bytes are unfolded at a time: they fit in L2/L3 with room for
+# the GEMM's packed panels (measured on the target machine, 1 MB L2 per core, 32 MB L3).
+CHUNK_BYTES = 4 * 2**20
+# im2col/col2im build used on each chunk (None: by size, see ops/kernels/im2col.py).
+PARALLEL_KERNELS = None
+
+
+# --- geometry -------------------------------------------------------------------------
+def _pair(v, what, name, least):
+    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
+    if len(pair) != 2 or not all(isinstance(e, (int, np.integer)) and e >= least
+                                 for e in pair):
+        raise ValueError(f"{name}: {what} must be an int or a pair of ints >= {least}, got {v!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _geometry(name, stride, padding, dilation, groups):
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
+    return dict(stride=_pair(stride, "stride", name, 1),
+                padding=_pair(padding, "padding", name, 0),
+                dilation=_pair(dilation, "dilation", name, 1), groups=int(groups))
+
+
+def _common_dtype(*arrays):
+    dtype = np.result_type(*[a.dtype for a in arrays if a is not None])
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def _check_conv(name, x_shape, w_shape, b_shape, stride, padding, dilation, groups):
+    """Shapes of conv2d(x, w, b): ValueError naming them when they don't fit."""
+    x_shape, w_shape = tuple(x_shape), tuple(w_shape)
+    if len(x_shape) != 4 or len(w_shape) != 4:
+        raise ValueError(f"{name}: expected x (N, C, H, W) and w (C_out, C_in // groups, kh, kw), "
+                         f"got x {x_shape} and w {w_shape}")
+    c_in, c_out = x_shape[1], w_shape[0]
+    if c_in % groups or c_out % groups:
+        raise ValueError(f"{name}: channels must be divisible by groups={groups}: x {x_shape} "
+                         f"has {c_in} input channels, w {w_shape} has {c_out} output channels")
+    if w_shape[1] != c_in // groups:
+        raise ValueError(f"{name}: w {w_shape} expects {w_shape[1] * groups} input channels "
+                         f"(groups={groups}), x {x_shape} has {c_in}")
+    if b_shape is not None and tuple(b_shape) != (c_out,):
+        raise ValueError(f"{name}: bias shape {tuple(b_shape)} does not match the {c_out} "
+                         f"output channels of w {w_shape}")
+    size = tuple(x_shape[2 + i] + 2 * padding[i] for i in range(2))
+    span = tuple(dilation[i] * (w_shape[2 + i] - 1) + 1 for i in range(2))
+    if span[0] > size[0] or span[1] > size[1] or 0 in w_shape[2:]:
+        raise ValueError(f"{name}: kernel {w_shape[2:]} with dilation {dilation} spans {span}, "
+                         f"larger than the padded input {size} (x {x_shape}, w {w_shape}, "
+                         f"padding {padding})")
+
+
+def _out_size(in_size, kernel, stride, padding, dilation):
+    return tuple(conv_out_size(in_size[i], kernel[i], stride[i], padding[i], dilation[i])
+                 for i in range(2))
+
+
+# --- array helpers (ndarrays only) ----------------------------------------------------
+def _chunks(n, bytes_per_sample):
+    """[(n0, n1), ...] covering range(n), each about CHUNK_BYTES of columns."""
+    step = max(1, CHUNK_BYTES // max(1, bytes_per_sample))
+    return [(n0, min(n, n0 + step)) for n0 in range(0, n, step)]
+
+
+def _gemm(a, b, out=None):
+    """a (G, m, k) @ b (G, k, n) -> (G, m, n), one BLAS call per group (numpy's stacked
+    matmul skips BLAS when an operand is a transposed view)."""
+    if out is None:
+        out = np.empty((a.shape[0], a.shape[1], b.shape[2]), dtype=a.dtype)
+    for i in range(a.shape[0]):
+        np.matmul(a[i], b[i], out=out[i])
+    return out
+
+
+def _channels_first(y, groups):
+    """(N, O, oh, ow) -> (G, O/G, N*oh*ow), a contiguous copy."""
+    n, o, oh, ow = y.shape
+    out = np.empty((o, n, oh, ow), dtype=y.dtype)
+    np.copyto(out, y.transpose(1, 0, 2, 3))  # (N, O, oh, ow) -> (O, N, oh, ow)
+    return out.reshape(groups, o // groups, n * oh * ow)
+
+
+def _weight_matrix(w, groups):
+    """(O, C/G, kh, kw) -> (G, O/G, C/G*kh*kw)."""
+    return w.reshape(groups, w.shape[0] // groups, -1)
+
+
+def _extend(y, size):
+    """(N, O, h, w) -> (N, O, *size) with zeros after the end: conv_transpose2d's output
+    padding can leave x with fewer positions than a conv over its output has windows."""
+    if tuple(y.shape[2:]) == tuple(size):
+        return y
+    out = np.zeros(y.shape[:2] + tuple(size), dtype=y.dtype)
+    out[:, :, :y.shape[2], :y.shape[3]] = y
+    return out
+
+
+def _crop(t, like):
+    """A gradient for ``like`` from one over its zero extension (see _extend)."""
+    h, w = like.shape[2:]
+    return t if tuple(t.shape[2:]) == (h, w) else t[:, :, :h, :w]
+
+
+def _unfold(x, kernel, stride, padding, dilation, groups):
+    """x (N, C, H, W) -> (G, C/G*kh*kw, N*oh*ow)."""
+    cols = im2col(x, kernel, stride, padding, dilation, PARALLEL_KERNELS)  # (C, kh, kw, N, oh, ow)
+    return cols.reshape(groups, -1, cols.shape[3] * cols.shape[4] * cols.shape[5])
+
+
+# --- conv2d ---------------------------------------------------------------------------
+def conv2d_forward(x, w, b=None, *, stride, padding, dilation, groups):
+    """x (N, C, H, W), w (O, C/G, kh, kw), b (O,) or None -> out (N, O, oh, ow); saves
+    nothing (backward unfolds x again, see the module docstring)."""
+    _check_conv("conv2d", x.shape, w.shape, None if b is None else b.shape, stride, padding,
+                dilation, groups)
+    dtype = _common_dtype(x, w, b)
+    x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
+    n, o, kernel = x.shape[0], w.shape[0], w.shape[2:]
+    oh, ow = _out_size(x.shape[2:], kernel, stride, padding, dilation)
+    w3 = _weight_matrix(w, groups)  # (G, O/G, C/G*kh*kw)
+    bias = None if b is None else b.astype(dtype, copy=False).reshape(o, 1, 1)
+    out = np.empty((n, o, oh, ow), dtype=dtype)
+    for n0, n1 in _chunks(n, w3.shape[2] * groups * oh * ow * dtype.itemsize):
+        cols = _unfold(x[n0:n1], kernel, stride, padding, dilation, groups)
+        prod = _gemm(w3, cols)  # (G, O/G, C/G*kh*kw) @ (G, C/G*kh*kw, nb*oh*ow)
+        prod = prod.reshape(o, n1 - n0, oh, ow).transpose(1, 0, 2, 3)  # -> (nb, O, oh, ow)
+        if bias is None:
+            out[n0:n1] = prod
+        else:
+            np.add(prod, bias, out=out[n0:n1])
+    return out, None
+
+
+def conv2d_vjp(g, ctx):
+    """g (N, O, oh, ow) -> gx (N, C, H, W) = B(g, w), gw (O, C/G, kh, kw) = C(x, g),
+    gb (O,) = g summed over N, oh, ow."""
+    x, w = ctx.inputs[0], ctx.inputs[1]
+    geometry = ctx.params
+    gx = gw = gb = None
+    if ctx.needs[0]:
+        gx = call(_conv_transpose2d, g, w, None, out_size=tuple(x.shape[2:]), **geometry)
+    if ctx.needs[1]:
+        gw = call(conv2d_weight_grad, x, g, kernel_size=tuple(w.shape[2:]), **geometry)
+    if len(ctx.needs) > 2 and ctx.needs[2]:
+        gb = g.sum(axis=(0, 2, 3))
+    return gx, gw, gb
+
+
+_conv2d = defop("conv2d", conv2d_forward, conv2d_vjp)
+
+
+# --- its adjoints -----------------------------------------------------------------------
+def conv_transpose2d_forward(y, w, b=None, *, out_size, stride, padding, dilation, groups):
+    """y (N, O, oh, ow), w (O, C/G, kh, kw), b (C,) or None -> out (N, C, H, W) with
+    (H, W) = out_size: the adjoint of conv2d(., w) in its input, plus b."""
+    if y.ndim != 4 or w.ndim != 4:
+        raise ValueError(f"conv_transpose2d: expected x (N, C_in, H, W) and w (C_in, "
+                         f"C_out // groups, kh, kw), got x {y.shape} and w {w.shape}")
+    n, o, c = y.shape[0], w.shape[0], w.shape[1] * groups
+    _check_conv("conv_transpose2d", (n, c) + tuple(out_size), w.shape, None, stride, padding,
+                dilation, groups)
+    full = _out_size(out_size, w.shape[2:], stride, padding, dilation)
+    if y.shape[:2] != (n, o) or y.shape[2] > full[0] or y.shape[3] > full[1]:
+        raise ValueError(f"conv_transpose2d: x {y.shape} does not fit w {w.shape} and output "
+                         f"size {tuple(out_size)}; expected x {(n, o) + full} (stride {stride}, "
+                         f"padding {padding}, dilation {dilation}, groups {groups})")
+    if b is not None and b.shape != (c,):
+        raise ValueError(f"conv_transpose2d: bias shape {b.shape} does not match the {c} "
+                         f"output channels of w {w.shape} (groups={groups})")
+    dtype = _common_dtype(y, w, b)
+    y, w = _extend(y.astype(dtype, copy=False), full), w.astype(dtype, copy=False)
+    wt = _weight_matrix(w, groups).transpose(0, 2, 1)  # (G, C/G*kh*kw, O/G)
+    out = np.empty((n, c) + tuple(out_size), dtype=dtype)
+    for n0, n1 in _chunks(n, wt.shape[1] * groups * full[0] * full[1] * dtype.itemsize):
+        cols = _gemm(wt, _channels_first(y[n0:n1], groups))  # (G, C/G*kh*kw, nb*oh*ow)
+        cols = cols.reshape((c,) + w.shape[2:] + (n1 - n0,) + full)  # (C, kh, kw, nb, oh, ow)
+        col2im(cols, out_size, stride, padding, dilation, PARALLEL_KERNELS, out=out[n0:n1])
+    if b is not None:
+        out += b.astype(dtype, copy=False).reshape(c, 1, 1)
+    return out, None
+
+
+def conv_transpose2d_vjp(g, ctx):
+    """g (N, C, H, W) -> gy (N, O, oh, ow) = A(g, w), gw (O, C/G, kh, kw) = C(g, y),
+    gb (C,) = g summed over N, H, W."""
+    y, w = ctx.inputs[0], ctx.inputs[1]
+    geometry = {k: v for k, v in ctx.params.items() if k != "out_size"}
+    gy = gw = gb = None
+    if ctx.needs[0]:
+        gy = _crop(call(_conv2d, g, w, None, **geometry), y)
+    if ctx.needs[1]:
+        gw = call(conv2d_weight_grad, g, y, kernel_size=tuple(w.shape[2:]), **geometry)
+    if len(ctx.needs) > 2 and ctx.needs[2]:
+        gb = g.sum(axis=(0, 2, 3))
+    return gy, gw, gb
+
+
+_conv_transpose2d = defop("conv_transpose2d", conv_transpose2d_forward, conv_transpose2d_vjp)
+
+
+def conv2d_weight_grad_forward(x, y, *, kernel_size, stride, padding, dilation, groups):
+    """x (N, C, H, W), y (N, O, oh, ow) -> gw (O, C/G, kh, kw): the adjoint of conv2d(x, .)
+    in its weight, ``gw = sum over n, i, j of y[n, :, i, j] (x) window of x at (i, j)``."""
+    if x.ndim != 4 or y.ndim != 4:
+        raise ValueError(f"conv2d_weight_grad: expected x (N, C, H, W) and y (N, O, oh, ow), "
+                         f"got x {x.shape} and y {y.shape}")
+    w_shape = (y.shape[1], x.shape[1] // groups) + tuple(kernel_size)
+    _check_conv("conv2d_weight_grad", x.shape, w_shape, None, stride, padding, dilation,
+                groups)
+    full = _out_size(x.shape[2:], kernel_size, stride, padding, dilation)
+    if y.shape[:2] != (x.shape[0], w_shape[0]) or y.shape[2] > full[0] or y.shape[3] > full[1]:
+        raise ValueError(f"conv2d_weight_grad: y {y.shape} is not the output shape "
+                         f"{(x.shape[0], w_shape[0]) + full} of x {x.shape} and a kernel "
+                         f"{tuple(kernel_size)} (stride {stride}, padding {padding}, dilation "
+                         f"{dilation})")
+    dtype = _common_dtype(x, y)
+    x, y = x.astype(dtype, copy=False), _extend(y.astype(dtype, copy=False), full)
+    k = w_shape[1] * kernel_size[0] * kernel_size[1]
+    gw = np.zeros((groups, w_shape[0] // groups, k), dtype=dtype)  # (G, O/G, C/G*kh*kw)
+    for n0, n1 in _chunks(x.shape[0], k * groups * full[0] * full[1] * dtype.itemsize):
+        cols = _unfold(x[n0:n1], kernel_size, stride, padding, dilation, groups)
+        y2 = _channels_first(y[n0:n1], groups)  # (G, O/G, nb*oh*ow)
+        gw += _gemm(y2, cols.transpose(0, 2, 1))  # @ (G, nb*oh*ow, C/G*kh*kw)
+    return gw.reshape(w_shape), None  # (G, O/G, C/G*kh*kw) -> (O, C/G, kh, kw)
+
+
+def conv2d_weight_grad_vjp(g, ctx):
+    """g (O, C/G, kh, kw) -> gx (N, C, H, W) = B(y, g), gy (N, O, oh, ow) = A(x, g)."""
+    x, y = ctx.inputs
+    geometry = {k: v for k, v in ctx.params.items() if k != "kernel_size"}
+    gx = gy = None
+    if ctx.needs[0]:
+        gx = call(_conv_transpose2d, y, g, None, out_size=tuple(x.shape[2:]), **geometry)
+    if ctx.needs[1]:
+        gy = _crop(call(_conv2d, x, g, None, **geometry), y)
+    return gx, gy
+
+
+conv2d_weight_grad = defop("conv2d_weight_grad", conv2d_weight_grad_forward,
+                           conv2d_weight_grad_vjp)
+
+
+# --- public functions -------------------------------------------------------------------
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation, as in PyTorch) over NCHW images.
+
+    Parameters
+    ----------
+    x : Tensor (N, C_in, H, W)
+    w : Tensor (C_out, C_in // groups, kh, kw)
+    b : Tensor (C_out,) or None
+    stride, padding, dilation : int or pair of ints
+    groups : int; C_in and C_out divisible by it (groups == C_in: depthwise)
+
+    Returns
+    -------
+    Tensor (N, C_out, oh, ow), ``oh = (H + 2 ph - dh (kh - 1) - 1) // sh + 1``.
+
+    >>> x = Tensor(np.random.randn(8, 3, 28, 28), requires_grad=True)
+    >>> w = Tensor(np.random.randn(16, 3, 3, 3) * 0.1, requires_grad=True)
+    >>> conv2d(x, w, padding=1).shape
+    (8, 16, 28, 28)
+    """
+    return _conv2d(x, w, b, **_geometry("conv2d", stride, padding, dilation, groups))
+
+
+def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution: x (N, C_in, L), w (C_out, C_in // groups, k) -> (N, C_out, L_out).
+
+    Runs as conv2d over (N, C_in, 1, L); stride, padding and dilation are ints.
+
+    >>> conv1d(Tensor(np.ones((2, 4, 10))), Tensor(np.ones((6, 4, 3)))).shape
+    (2, 6, 8)
+    """
+    xs, ws = x.shape, w.shape
+    if len(xs) != 3 or len(ws) != 3:
+        raise ValueError(f"conv1d: expected x (N, C, L) and w (C_out, C_in // groups, k), "
+                         f"got x {tuple(xs)} and w {tuple(ws)}")
+    geometry = {k: (0 if k == "padding" else 1, v) for k, v in
+                (("stride", stride), ("padding", padding), ("dilation", dilation))}
+    x4 = reshape(x, (xs[0], xs[1], 1, xs[2]))  # (N, C, L) -> (N, C, 1, L)
+    w4 = reshape(w, (ws[0], ws[1], 1, ws[2]))  # (C_out, C_in/G, k) -> (C_out, C_in/G, 1, k)
+    out = conv2d(x4, w4, b, groups=groups, **geometry)  # (N, C_out, 1, L_out)
+    return reshape(out, (out.shape[0], out.shape[1], out.shape[3]))  # -> (N, C_out, L_out)
+
+
+def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1,
+                     groups=1):
+    """Transposed 2-D convolution (the gradient of conv2d in its input), PyTorch semantics.
+
+    Parameters
+    ----------
+    x : Tensor (N, C_in, H, W)
+    w : Tensor (C_in, C_out // groups, kh, kw)
+    b : Tensor (C_out,) or None
+    stride, padding, output_padding, dilation : int or pair of ints; output_padding must be
+        smaller than stride or dilation
+    groups : int
+
+    Returns
+    -------
+    Tensor (N, C_out, H_out, W_out), ``H_out = (H - 1) sh - 2 ph + dh (kh - 1) + oph + 1``.
+
+    >>> x = Tensor(np.random.randn(2, 16, 7, 7))
+    >>> conv_transpose2d(x, Tensor(np.random.randn(16, 8, 4, 4)), stride=2, padding=1).shape
+    (2, 8, 14, 14)
+    """
+    geometry = _geometry("conv_transpose2d", stride, padding, dilation, groups)
+    extra = _pair(output_padding, "output_padding", "conv_transpose2d", 0)
+    s, p, d = geometry["stride"], geometry["padding"], geometry["dilation"]
+    if any(extra[i] >= max(s[i], d[i]) for i in range(2)):
+        raise ValueError(f"conv_transpose2d: output_padding {extra} must be smaller than "
+                         f"stride {s} or dilation {d}")
+    xs, ws = tuple(x.shape), tuple(w.shape)
+    if len(xs) != 4 or len(ws) != 4:
+        raise ValueError(f"conv_transpose2d: expected x (N, C_in, H, W) and w (C_in, "
+                         f"C_out // groups, kh, kw), got x {xs} and w {ws}")
+    if xs[1] != ws[0] or xs[1] % groups:
+        raise ValueError(f"conv_transpose2d: x {xs} has {xs[1]} channels; w {ws} expects "
+                         f"{ws[0]}, divisible by groups={groups}")
+    out_size = tuple((xs[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (ws[2 + i] - 1) + extra[i] + 1
+                     for i in range(2))
+    if min(out_size) < 1:
+        raise ValueError(f"conv_transpose2d: x {xs} and w {ws} give an empty output "
+                         f"{out_size} (stride {s}, padding {p}, dilation {d})")
+    return _conv_transpose2d(x, w, b, out_size=out_size, **geometry)

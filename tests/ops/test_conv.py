@@ -1,0 +1,261 @@
+"""Convolutions: gradients over drawn geometry (float64, hypothesis), second order, forward
+against the direct loops in tests/naive.py, float32 against float64, bad geometry."""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings, strategies as st
+
+import autograd as ag
+import ops
+import ops.conv
+from autograd import Tensor
+from autograd.testing import gradcheck, gradgradcheck
+from ops.kernels.im2col import conv_out_size
+from tests import naive
+from tests.helpers import gradchecks
+
+
+def _channels(draw, max_channels):
+    """(C_in, C_out, groups), depthwise included."""
+    if draw(st.booleans()):  # depthwise
+        c = draw(st.integers(1, max_channels))
+        return c, c, c
+    groups = draw(st.integers(1, 2))
+    c = groups * draw(st.integers(1, max_channels // groups))
+    return c, groups * draw(st.integers(1, max_channels // groups)), groups
+
+
+@st.composite
+def conv_cases(draw, max_side=6, max_channels=4):
+    """Geometry of conv2d(x, w): x (N, C, H, W), w (O, C/G, kh, kw), stride, padding,
+    dilation, groups, with at least one output position (built so, not filtered)."""
+    c, o, groups = _channels(draw, max_channels)
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    least = [max(1, dilation[i] * (k[i] - 1) + 1 - 2 * padding[i]) for i in range(2)]
+    h, w = (draw(st.integers(least[i], max(least[i], max_side))) for i in range(2))
+    return dict(x=(draw(st.integers(1, 2)), c, h, w), w=(o, c // groups) + k, b=(o,),
+                params=dict(stride=stride, padding=padding, dilation=dilation, groups=groups))
+
+
+@st.composite
+def transpose_cases(draw, max_side=4, max_channels=4):
+    """Geometry of conv_transpose2d(x, w): x (N, C_in, H, W), w (C_in, C_out/G, kh, kw),
+    with a non-empty output (padding drawn below the bound that would empty it)."""
+    c, o, groups = _channels(draw, max_channels)
+    size = (draw(st.integers(1, max_side)), draw(st.integers(1, max_side)))
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    extra = tuple(draw(st.integers(0, max(stride[i], dilation[i]) - 1)) for i in range(2))
+    room = [(size[i] - 1) * stride[i] + dilation[i] * (k[i] - 1) + extra[i] for i in range(2)]
+    padding = tuple(draw(st.integers(0, min(2, room[i] // 2))) for i in range(2))
+    return dict(x=(draw(st.integers(1, 2)), c) + size, w=(c, o // groups) + k, b=(o,),
+                params=dict(stride=stride, padding=padding, output_padding=extra,
+                            dilation=dilation, groups=groups))
+
+
+def _arrays(case, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(case[k]).astype(dtype) for k in ("x", "w", "b")]
+
+
+# --- gradients ----------------------------------------------------------------------------
+@gradchecks("conv2d", "conv_transpose2d", "conv2d_weight_grad")
+@given(conv_cases(), st.booleans())
+def test_conv2d_gradients(case, with_bias):
+    x, w, b = _arrays(case)
+    params = case["params"]
+    # conv2d's VJP runs conv_transpose2d (gx) and conv2d_weight_grad (gw)
+    if with_bias:
+        assert gradcheck(lambda x, w, b: ops.conv2d(x, w, b, **params), [x, w, b])
+    else:
+        assert gradcheck(lambda x, w: ops.conv2d(x, w, **params), [x, w])
+
+
+@gradchecks("conv_transpose2d", "conv2d", "conv2d_weight_grad")
+@given(transpose_cases(), st.booleans())
+def test_conv_transpose2d_gradients(case, with_bias):
+    x, w, b = _arrays(case)
+    params = case["params"]
+    if with_bias:
+        assert gradcheck(lambda x, w, b: ops.conv_transpose2d(x, w, b, **params), [x, w, b])
+    else:
+        assert gradcheck(lambda x, w: ops.conv_transpose2d(x, w, **params), [x, w])
+
+
+@gradchecks("conv2d_weight_grad")
+@given(conv_cases())
+def test_conv2d_weight_grad_gradients(case):
+    x, w, _ = _arrays(case)
+    params = case["params"]
+    y = ops.conv2d(x, w, **params).data
+    g = np.random.default_rng(3).standard_normal(y.shape)
+    kernel = case["w"][2:]
+    assert gradcheck(lambda x, g: ops.conv.conv2d_weight_grad(x, g, kernel_size=kernel,
+                                                              **params), [x, g])
+
+
+@st.composite
+def conv1d_cases(draw):
+    """x (N, C, L), w (O, C/G, k), b (O,) and stride, padding, dilation, groups."""
+    groups = draw(st.integers(1, 2))
+    c, o = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    n, length, k = draw(st.integers(1, 2)), draw(st.integers(1, 6)), draw(st.integers(1, 3))
+    stride, padding, dilation = draw(st.integers(1, 3)), draw(st.integers(0, 2)), \
+        draw(st.integers(1, 2))
+    assume(conv_out_size(length, k, stride, padding, dilation) >= 1)
+    rng = np.random.default_rng(draw(st.integers(0, 9)))
+    arrays = [rng.standard_normal(s) for s in ((n, c, length), (o, c // groups, k), (o,))]
+    return arrays, (stride, padding, dilation, groups)
+
+
+@given(conv1d_cases())
+def test_conv1d_gradients(case):
+    (x, w, b), geometry = case
+    assert gradcheck(lambda x, w, b: ops.conv1d(x, w, b, *geometry), [x, w, b])
+
+
+@settings(max_examples=8)
+@given(conv_cases(max_side=4, max_channels=2))
+def test_conv2d_second_order(case):
+    x, w, b = _arrays(case)
+    params = case["params"]
+    assert gradgradcheck(lambda x, w, b: ops.conv2d(x, w, b, **params), [x, w, b])
+
+
+@settings(max_examples=8)
+@given(transpose_cases(max_side=3, max_channels=2))
+def test_conv_transpose2d_second_order(case):
+    x, w, b = _arrays(case)
+    params = case["params"]
+    assert gradgradcheck(lambda x, w, b: ops.conv_transpose2d(x, w, b, **params), [x, w, b])
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 700])
+def test_batch_chunks_match_one_chunk(monkeypatch, chunk_bytes):
+    # the ops unfold a few samples at a time; 1 byte -> one sample per chunk, 700 -> uneven
+    case = dict(x=(5, 4, 6, 5), w=(6, 2, 3, 2), b=(6,),
+                params=dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2))
+    arrays = _arrays(case)
+
+    def outputs():
+        x, w, b = (Tensor(a, requires_grad=True) for a in arrays)
+        y = ops.conv2d(x, w, b, **case["params"])
+        z = ops.conv_transpose2d(y, w, stride=(2, 1), padding=(1, 0), output_padding=(1, 0),
+                                 dilation=(1, 2), groups=2)
+        return [y.data, z.data] + list(ag.grad((z * z).sum(), [x, w, b]))
+
+    whole = outputs()
+    monkeypatch.setattr(ops.conv, "CHUNK_BYTES", chunk_bytes)
+    for a, r in zip(whole, outputs()):
+        np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-12)
+
+
+# --- forward --------------------------------------------------------------------------------
+@given(conv_cases(), st.booleans())
+def test_conv2d_matches_naive(case, with_bias):
+    x, w, b = _arrays(case, seed=1)
+    b = b if with_bias else None
+    out = ops.conv2d(x, w, b, **case["params"])
+    np.testing.assert_allclose(out.data, naive.conv2d(x, w, b, **case["params"]),
+                               rtol=1e-12, atol=1e-12)
+
+
+@given(transpose_cases(), st.booleans())
+def test_conv_transpose2d_matches_naive(case, with_bias):
+    x, w, b = _arrays(case, seed=1)
+    b = b if with_bias else None
+    out = ops.conv_transpose2d(x, w, b, **case["params"])
+    np.testing.assert_allclose(out.data, naive.conv_transpose2d(x, w, b, **case["params"]),
+                               rtol=1e-12, atol=1e-12)
+
+
+@given(conv1d_cases())
+def test_conv1d_matches_naive(case):
+    (x, w, b), geometry = case
+    np.testing.assert_allclose(ops.conv1d(x, w, b, *geometry).data,
+                               naive.conv1d(x, w, b, *geometry), rtol=1e-12, atol=1e-12)
+
+
+@given(conv_cases())
+def test_float32_matches_float64(case):
+    x, w, b = _arrays(case, seed=2)
+    params = case["params"]
+    tensors = [Tensor(a.astype(np.float32), requires_grad=True) for a in (x, w, b)]
+    out32 = ops.conv2d(*tensors, **params)
+    out64 = ops.conv2d(x, w, b, **params)
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32.data, out64.data, rtol=1e-4, atol=1e-5)
+    g = np.random.default_rng(3).standard_normal(out64.shape)
+    grads32 = ag.grad(out32, tensors, g.astype(np.float32))
+    inputs64 = [Tensor(a, requires_grad=True) for a in (x, w, b)]
+    grads64 = ag.grad(ops.conv2d(*inputs64, **params), inputs64, g)
+    for g32, g64 in zip(grads32, grads64):
+        assert g32.dtype == np.float32
+        np.testing.assert_allclose(g32, g64, rtol=1e-4, atol=1e-4)
+
+
+def test_float32_transpose_matches_float64():
+    rng = np.random.default_rng(4)
+    x, w, b = rng.standard_normal((2, 4, 5, 6)), rng.standard_normal((4, 3, 3, 2)), \
+        rng.standard_normal(6)
+    params = dict(stride=2, padding=1, output_padding=1, dilation=1, groups=2)
+    out32 = ops.conv_transpose2d(*(a.astype(np.float32) for a in (x, w, b)), **params)
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32.data, ops.conv_transpose2d(x, w, b, **params).data,
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_the_first_layer_shape():
+    # a 1-channel image through a 5x5 kernel, as in LeNet
+    x, w = np.random.default_rng(5).standard_normal((2, 1, 12, 12)), np.ones((3, 1, 5, 5))
+    np.testing.assert_allclose(ops.conv2d(x, w, padding=2).data,
+                               naive.conv2d(x, w, padding=2), rtol=1e-12, atol=1e-12)
+
+
+# --- bad geometry ---------------------------------------------------------------------------
+@pytest.mark.parametrize("x_shape, w_shape, kwargs, message", [
+    ((1, 2, 4, 4), (3, 2, 5, 5), {}, r"kernel \(5, 5\).*padded input \(4, 4\)"),
+    ((1, 2, 4, 4), (3, 2, 3, 3), dict(dilation=2), r"spans \(5, 5\).*\(4, 4\)"),
+    ((1, 3, 8, 8), (4, 1, 3, 3), dict(groups=2), r"divisible by groups=2.*\(1, 3, 8, 8\)"),
+    ((1, 4, 8, 8), (3, 2, 3, 3), dict(groups=2), r"divisible by groups=2.*\(3, 2, 3, 3\)"),
+    ((1, 4, 8, 8), (6, 3, 3, 3), {}, r"w \(6, 3, 3, 3\) expects 3 input channels.*4"),
+    ((1, 4, 8, 8), (6, 4, 3, 3), dict(groups=2), r"expects 8 input channels"),
+    ((4, 8, 8), (6, 4, 3, 3), {}, r"x \(4, 8, 8\)"),
+    ((1, 4, 8, 8), (6, 4, 3, 3), dict(stride=0), "stride"),
+    ((1, 4, 8, 8), (6, 4, 3, 3), dict(padding=(1, 2, 3)), "padding"),
+    ((1, 4, 8, 8), (6, 4, 3, 3), dict(groups=0), "groups"),
+])
+def test_conv2d_bad_geometry(x_shape, w_shape, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ops.conv2d(np.zeros(x_shape), np.zeros(w_shape), **kwargs)
+
+
+def test_bad_bias():
+    with pytest.raises(ValueError, match=r"bias shape \(5,\).*6"):
+        ops.conv2d(np.zeros((1, 4, 8, 8)), np.zeros((6, 4, 3, 3)), np.zeros(5))
+    with pytest.raises(ValueError, match=r"bias shape \(5,\).*6 output channels"):
+        ops.conv_transpose2d(np.zeros((1, 4, 8, 8)), np.zeros((4, 3, 3, 3)), np.zeros(5),
+                             groups=2)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kwargs, message", [
+    ((1, 4, 3, 3), (3, 2, 3, 3), {}, r"x \(1, 4, 3, 3\) has 4 channels; w \(3, 2, 3, 3\)"),
+    ((1, 3, 3, 3), (3, 2, 3, 3), dict(groups=2), r"divisible by groups=2"),
+    ((1, 2, 3, 3), (2, 2, 3, 3), dict(stride=2, output_padding=2), "output_padding"),
+    ((1, 2, 1, 1), (2, 2, 1, 1), dict(padding=1), r"empty output"),
+    ((2, 3, 3), (2, 2, 3, 3), {}, r"x \(2, 3, 3\)"),
+])
+def test_conv_transpose2d_bad_geometry(x_shape, w_shape, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ops.conv_transpose2d(np.zeros(x_shape), np.zeros(w_shape), **kwargs)
+
+
+def test_conv1d_bad_geometry():
+    with pytest.raises(ValueError, match=r"conv1d: .*x \(2, 3, 4, 5\)"):
+        ops.conv1d(np.zeros((2, 3, 4, 5)), np.zeros((2, 3, 3)))
+    with pytest.raises(ValueError, match=r"kernel \(1, 7\)"):
+        ops.conv1d(np.zeros((2, 3, 5)), np.zeros((2, 3, 7)))
