@@ -1,0 +1,486 @@
+"""Training speed: seconds per epoch, jitgrad against the same model in PyTorch CPU.
+
+    python -m benchmarks.train_speed                      # both models, full epochs
+    python -m benchmarks.train_speed --models mlp --batches 100   # 100 batches, extrapolated
+
+Models (Fashion-MNIST 28x28 inputs, 10 classes, Adam lr 1e-3, no schedule):
+
+- ``mlp``: 784-512-10 (Linear, ReLU, Linear), batch 128;
+- ``cnn``: conv 1->32 3x3 pad 1, ReLU, max-pool 2, conv 32->64 3x3 pad 1, ReLU, max-pool 2,
+  fc 3136->128, ReLU, fc 128->10; batch 64.
+
+Fairness: both frameworks start from the same initial weights (drawn here with numpy, copied
+into each model) and see the same batches in the same order (one seeded permutation of the
+Fashion-MNIST training set; random images of the same shape if the dataset is not found, said
+so in the output). Both run with the same thread count (``--threads``, default: all cores):
+``OMP/OPENBLAS/MKL/NUMBA_NUM_THREADS`` are set before either imports numpy, and PyTorch gets
+``torch.set_num_threads``.
+
+Method: every (framework, model) pair runs in its own fresh process. It first trains 20
+warm-up batches on a throwaway copy of the model (numba compilation, allocator warm-up), then
+builds the model from the shared initial weights and times one epoch (or ``--batches`` N
+batches, extrapolated to the epoch's batch count; the table says which) with
+``time.perf_counter`` (and its CPU time, all threads, with ``time.process_time``: on a busy
+machine the wall time also counts waiting for a core); the data is already in memory as float32. Memory: just before the timed
+training the worker reads its resident set size (VmRSS, with imports, the 60000-image dataset,
+the model and the warm-up done) and resets the kernel's peak mark (``/proc/self/clear_refs``);
+after training it reads the peak (VmHWM). The table shows that peak RSS of the whole process
+and, in parentheses, how far training raised it above the RSS before training. The first batch losses of the two frameworks are compared
+as a check that the models really are the same. With ``--repeat R`` each pair runs R times
+(fresh processes) and the table shows the fastest run.
+
+Writes a Markdown table to stdout and the full results to
+``benchmarks/results/train_speed-<threads>threads.json``.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SEED = 0
+LR = 1e-3
+WARMUP_BATCHES = 20  # thread pools, allocators and numba settle before the clock starts
+MODELS = {
+    "mlp": {"batch_size": 128, "target_ratio": 1.0, "title": "MLP 784-512-10, batch 128, Adam"},
+    "cnn": {
+        "batch_size": 64,
+        "target_ratio": 1.2,
+        "title": "CNN 2x(conv3x3, ReLU, pool2), fc 3136-128-10, batch 64, Adam",
+    },
+}
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+# --- shared by both workers -----------------------------------------------------------------
+
+
+def initial_weights(model, np):
+    """The initial weights in PyTorch's layout (Linear weight (out, in)), Kaiming-uniform
+    like PyTorch's default init, from a fixed numpy seed."""
+    rng = np.random.default_rng(SEED)
+
+    def uniform(shape, fan_in):
+        bound = 1.0 / np.sqrt(fan_in)
+        return rng.uniform(-bound, bound, shape).astype(np.float32)
+
+    if model == "mlp":
+        shapes = [("fc1", (512, 784)), ("fc2", (10, 512))]
+    else:
+        shapes = [
+            ("conv1", (32, 1, 3, 3)),
+            ("conv2", (64, 32, 3, 3)),
+            ("fc1", (128, 3136)),
+            ("fc2", (10, 128)),
+        ]
+    weights = {}
+    for name, shape in shapes:
+        fan_in = int(np.prod(shape[1:]))
+        weights[name + ".weight"] = uniform(shape, fan_in)
+        weights[name + ".bias"] = uniform(shape[:1], fan_in)
+    return weights
+
+
+def prepare(model, path):
+    """Write what both workers share to ``path`` (npz): the training images and labels, the
+    batch order and the initial weights. Only the driver imports jitgrad for this, so the
+    PyTorch worker's memory holds no jitgrad."""
+    import numpy as np
+
+    from autograd import data
+
+    try:
+        x, y = data.load("fashion-mnist", "train", download=False)
+        source = "fashion-mnist train (60000 images)"
+    except data.DatasetNotFoundError:
+        rng = np.random.default_rng(SEED)
+        x = rng.random((60000, 1, 28, 28), dtype=np.float32)
+        y = rng.integers(0, 10, 60000)
+        source = "synthetic random images (60000; Fashion-MNIST not found)"
+    batches = data.BatchIterator(
+        np.arange(len(x)), batch_size=MODELS[model]["batch_size"], seed=SEED
+    ).indices()
+    weights = {"w." + k: v for k, v in initial_weights(model, np).items()}
+    np.savez(path, x=x, y=y, order=np.concatenate(batches), **weights)
+    return source
+
+
+def load_shared(model, path, np):
+    with np.load(path) as f:
+        x, y, order = f["x"], f["y"], f["order"]
+        weights = {k[2:]: f[k] for k in f.files if k.startswith("w.")}
+    bs = MODELS[model]["batch_size"]
+    batches = [order[i : i + bs] for i in range(0, len(order), bs)]
+    return x, y, batches, weights
+
+
+def memory_mb():
+    """(current RSS, peak RSS) of this process in MiB, from /proc/self/status (Linux)."""
+    values = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0]) / 1024  # kB
+    return values["VmRSS"], values["VmHWM"]
+
+
+def reset_peak():
+    """Reset the kernel's peak-RSS mark to the current RSS (Linux >= 4.0); False if not."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+# --- the workers (one per process) ----------------------------------------------------------
+
+
+def ours_model(model, weights):
+    from autograd import nn
+    from autograd.models import CNN, MLP
+
+    m = MLP(hidden=(512,)) if model == "mlp" else CNN()
+    linears = [layer for layer in m.net if isinstance(layer, nn.Linear)]
+    convs = [layer for layer in m.net if isinstance(layer, nn.Conv2d)]
+    layers = dict(zip(["conv1", "conv2"], convs))
+    layers.update(zip(["fc1", "fc2"], linears))
+    for name, layer in layers.items():
+        for attr in ("weight", "bias"):
+            w = weights[f"{name}.{attr}"]
+            p = getattr(layer, attr)
+            if p.shape != w.shape:  # jitgrad's Linear keeps (in, out)
+                w = w.T
+            p.data[...] = w
+    return m
+
+
+def run_ours(model, x, y, batches, weights):
+    import ops
+    import optim
+    from autograd import Tensor
+
+    def train(m, batch_list):
+        opt = optim.Adam(m.parameters(), lr=LR)
+        losses = []
+        for idx in batch_list:
+            loss = ops.cross_entropy(m(Tensor(x[idx])), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return losses
+
+    train(ours_model(model, weights), batches[:WARMUP_BATCHES])
+    m = ours_model(model, weights)
+    return train, m
+
+
+def run_torch(model, x, y, batches, weights, threads):
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(threads)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    def build():
+        if model == "mlp":
+            m = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 10))
+            names = {"fc1": m[1], "fc2": m[3]}
+        else:
+            m = nn.Sequential(
+                nn.Conv2d(1, 32, 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Conv2d(32, 64, 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Flatten(),
+                nn.Linear(3136, 128),
+                nn.ReLU(),
+                nn.Linear(128, 10),
+            )
+            names = {"conv1": m[0], "conv2": m[3], "fc1": m[7], "fc2": m[9]}
+        with torch.no_grad():
+            for name, layer in names.items():
+                layer.weight.copy_(torch.from_numpy(weights[name + ".weight"]))
+                layer.bias.copy_(torch.from_numpy(weights[name + ".bias"]))
+        return m
+
+    def train(m, batch_list):
+        opt = torch.optim.Adam(m.parameters(), lr=LR)
+        loss_fn = nn.CrossEntropyLoss()
+        losses = []
+        for idx in batch_list:
+            idx = torch.from_numpy(idx)
+            loss = loss_fn(m(xt[idx]), yt[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return losses
+
+    train(build(), batches[:WARMUP_BATCHES])
+    return train, build()
+
+
+def worker(framework, model, n_batches, threads, shared):
+    import numpy as np
+
+    x, y, batches, weights = load_shared(model, shared, np)
+    timed = batches if n_batches is None else batches[:n_batches]
+    if framework == "ours":
+        train, m = run_ours(model, x, y, batches, weights)
+    else:
+        train, m = run_torch(model, x, y, batches, weights, threads)
+    rss_before, _ = memory_mb()
+    peak_was_reset = reset_peak()
+    start, cpu_start = time.perf_counter(), time.process_time()
+    losses = train(m, timed)
+    seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
+    _, peak = memory_mb()
+    return {
+        "framework": framework,
+        "model": model,
+        "batches_timed": len(timed),
+        "batches_per_epoch": len(batches),
+        "seconds_timed": seconds,
+        "seconds_per_epoch": seconds * len(batches) / len(timed),
+        "cpu_seconds_per_epoch": cpu_seconds * len(batches) / len(timed),
+        "extrapolated": len(timed) != len(batches),
+        "first_losses": losses[:5],
+        "last_loss": losses[-1],
+        "mean_loss": float(np.mean(losses)),
+        "rss_before_training_mb": rss_before,
+        "peak_rss_mb": peak,
+        "train_peak_mb": peak - rss_before,
+        "peak_was_reset": peak_was_reset,
+    }
+
+
+# --- the driver -----------------------------------------------------------------------------
+
+
+def spawn(framework, model, n_batches, threads, shared):
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        env[var] = str(threads)
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        out = f.name
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.train_speed",
+        "--worker",
+        framework,
+        "--models",
+        model,
+        "--threads",
+        str(threads),
+        "--worker-out",
+        out,
+        "--shared",
+        shared,
+    ]
+    if n_batches is not None:
+        cmd += ["--batches", str(n_batches)]
+    try:
+        subprocess.run(cmd, env=env, check=True, cwd=Path(__file__).resolve().parent.parent)
+        return json.loads(Path(out).read_text())
+    except subprocess.CalledProcessError as e:
+        return {"framework": framework, "model": model, "error": f"worker failed ({e.returncode})"}
+    finally:
+        os.remove(out)
+
+
+def torch_available():
+    try:
+        import importlib.util
+
+        return importlib.util.find_spec("torch") is not None
+    except ImportError:
+        return False
+
+
+def _row(model, ours, ref):
+    def ok(r):
+        return r is not None and "seconds_per_epoch" in r
+
+    def secs(r, key):
+        return f"{r[key]:.2f}" if ok(r) else (r or {}).get("error", "n/a")
+
+    def mem(r):
+        return f"{r['peak_rss_mb']:.0f} (+{r['train_peak_mb']:.0f})" if ok(r) else "n/a"
+
+    target = MODELS[model]["target_ratio"]
+    if ok(ours) and ok(ref):
+        ratio = ours["seconds_per_epoch"] / ref["seconds_per_epoch"]
+        cpu_ratio = ours["cpu_seconds_per_epoch"] / ref["cpu_seconds_per_epoch"]
+        verdict = f"{ratio:.2f}x {'ok' if ratio <= target else 'SLOW'}"
+        cpu_verdict = f"{cpu_ratio:.2f}x"
+    else:
+        verdict = cpu_verdict = "n/a"
+    r = ours if ok(ours) else ref
+    timed = "n/a"
+    if ok(r):
+        timed = f"{r['batches_timed']}/{r['batches_per_epoch']} batches" + (
+            " (extrapolated)" if r["extrapolated"] else " (full epoch)"
+        )
+    cells = [
+        MODELS[model]["title"],
+        secs(ours, "seconds_per_epoch"),
+        secs(ref, "seconds_per_epoch"),
+        verdict,
+        f"<= {target}x",
+        secs(ours, "cpu_seconds_per_epoch"),
+        secs(ref, "cpu_seconds_per_epoch"),
+        cpu_verdict,
+        mem(ours),
+        mem(ref),
+        timed,
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def table(results, threads, source):
+    header = [
+        "model",
+        "ours s/epoch",
+        "PyTorch s/epoch",
+        "ratio",
+        "target",
+        "ours CPU s/epoch",
+        "PyTorch CPU s/epoch",
+        "CPU ratio",
+        "ours peak RSS MB (train +)",
+        "PyTorch peak RSS MB (train +)",
+        "timed",
+    ]
+    lines = [
+        (
+            f"Training speed, {threads} thread(s): wall-clock seconds per epoch (lower is better); "
+            "CPU s = process CPU time, all threads."
+        ),
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for model, pair in results.items():
+        lines.append(_row(model, pair.get("ours"), pair.get("torch")))
+    lines.append("")
+    for model, pair in results.items():
+        ours, ref = pair.get("ours"), pair.get("torch")
+        if ours and ref and "first_losses" in ours and "first_losses" in ref:
+            lines.append(
+                f"{model}: first batch losses ours {[round(v, 5) for v in ours['first_losses'][:3]]}"
+                f" vs PyTorch {[round(v, 5) for v in ref['first_losses'][:3]]}; mean loss over "
+                f"the timed batches {ours['mean_loss']:.4f} vs {ref['mean_loss']:.4f}"
+            )
+    lines.append(f"data: {source}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.train_speed", description=__doc__.split("\n\n")[0]
+    )
+    p.add_argument("--models", default="mlp,cnn", help="comma-separated: mlp,cnn")
+    p.add_argument(
+        "--batches",
+        type=int,
+        default=None,
+        help="time only the first N batches and extrapolate to an epoch",
+    )
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run each (framework, model) R times, each in a fresh process, and "
+        "report the fastest (all times go to the JSON)",
+    )
+    p.add_argument("--frameworks", default="ours,torch")
+    p.add_argument("--worker", choices=["ours", "torch"], help=argparse.SUPPRESS)
+    p.add_argument("--worker-out", help=argparse.SUPPRESS)
+    p.add_argument("--shared", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    models = [m for m in args.models.split(",") if m]
+    for m in models:
+        if m not in MODELS:
+            p.error(f"unknown model {m!r}; expected some of {sorted(MODELS)}")
+
+    if args.worker:
+        result = worker(args.worker, models[0], args.batches, args.threads, args.shared)
+        Path(args.worker_out).write_text(json.dumps(result))
+        return 0
+
+    frameworks = [f for f in args.frameworks.split(",") if f]
+    if "torch" in frameworks and not torch_available():
+        print("PyTorch is not installed: timing jitgrad only (pip install '.[bench]')")
+        frameworks.remove("torch")
+    load_before = os.getloadavg()
+    results = {}
+    sources = set()
+    with tempfile.TemporaryDirectory() as tmp:
+        for model in models:
+            shared = str(Path(tmp) / f"{model}.npz")
+            sources.add(prepare(model, shared))
+            results[model] = {}
+            for framework in frameworks:
+                runs = []
+                for r in range(args.repeat):
+                    print(
+                        f"timing {framework} {model} ({r + 1}/{args.repeat}) ...",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    runs.append(spawn(framework, model, args.batches, args.threads, shared))
+                timed = [r for r in runs if "seconds_per_epoch" in r]
+                best = min(timed, key=lambda r: r["seconds_per_epoch"]) if timed else runs[0]
+                best["all_seconds_per_epoch"] = [r["seconds_per_epoch"] for r in timed]
+                results[model][framework] = best
+    source = ", ".join(sorted(sources))
+    print(table(results, args.threads, source))
+    print(
+        f"load average (1, 5, 15 min) before: {load_before[0]:.2f} {load_before[1]:.2f} "
+        f"{load_before[2]:.2f}, after: "
+        + " ".join(f"{v:.2f}" for v in os.getloadavg())
+        + f" on {os.cpu_count()} cores (other processes on the machine skew the times)"
+    )
+    path = RESULTS / f"train_speed-{args.threads}threads.json"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps(
+            {
+                "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+                "threads": args.threads,
+                "load_average_before": load_before,
+                "load_average_after": os.getloadavg(),
+                "machine": {
+                    "platform": platform.platform(),
+                    "processor": platform.processor(),
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                },
+                "method": __doc__.split("Method: ")[1].split("\n\n")[0].replace("\n", " "),
+                "data": source,
+                "results": results,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"\nwrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

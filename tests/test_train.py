@@ -1,0 +1,281 @@
+"""The training command and its pieces, on small generated datasets (no real data, no network)."""
+
+import csv
+import gzip
+import json
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograd import Tensor, data, nn, train
+from autograd.models import CNN, MLP, GRUClassifier, build_model
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_images(n, seed=0):
+    """A learnable 10-class problem: class k lights up a 6x6 block at a class-specific spot,
+    over uniform noise. Returns uint8 images (n, 28, 28) and labels (n,)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n)
+    images = rng.integers(0, 100, (n, 28, 28))
+    for k in range(10):
+        r, c = 2 + 8 * (k // 4), 2 + 6 * (k % 4)
+        images[labels == k, r : r + 6, c : c + 6] += 150
+    return images.astype(np.uint8), labels.astype(np.uint8)
+
+
+def as_float(images, labels):
+    return images[:, None].astype(np.float32) / 255, labels.astype(np.int64)
+
+
+def write_idx(path, array):
+    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    path.write_bytes(gzip.compress(header + array.tobytes(), compresslevel=1))
+
+
+@pytest.fixture
+def dataset_dir(tmp_path, monkeypatch):
+    """A generated Fashion-MNIST look-alike; the cache, system dir and network are cut off."""
+    monkeypatch.setenv("JITGRAD_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.setitem(data.DATASETS["fashion-mnist"], "system_dirs", [])
+    monkeypatch.setattr(
+        data,
+        "_download",
+        lambda url, dest: (_ for _ in ()).throw(OSError("network unreachable (test)")),
+    )
+    directory = tmp_path / "fmnist"
+    directory.mkdir()
+    for split, n, seed in (("train", 300, 0), ("test", 100, 1)):
+        images, labels = make_images(n, seed)
+        images_base, labels_base = data.SPLITS[split]
+        write_idx(directory / (images_base + ".gz"), images)
+        write_idx(directory / (labels_base + ".gz"), labels)
+    return directory
+
+
+def small_models():
+    return {
+        "mlp": lambda: MLP(hidden=(32,)),
+        "cnn": lambda: CNN(channels=(4, 8), hidden=16),
+        "cnn-bn": lambda: CNN(batch_norm=True, channels=(4, 8), hidden=16, dropout=0.1),
+        "gru": lambda: GRUClassifier(hidden=16),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(small_models()))
+def test_loss_falls(name):
+    nn.init.seed(0)
+    model = small_models()[name]()
+    x, y = as_float(*make_images(256))
+    opt = train.make_optimizer(model, lr=1e-2)
+    before, _ = train.evaluate(model, x, y)
+    batches = data.BatchIterator(x, y, batch_size=32, seed=0)
+    for _ in range(3):
+        train_loss, _, _ = train.train_epoch(model, opt, batches)
+    after, acc = train.evaluate(model, x, y)
+    assert np.isfinite(train_loss)
+    assert after < 0.85 * before, (before, after)
+    assert acc > 0.2  # chance is 0.1
+
+
+def test_build_model_shapes():
+    x = Tensor(np.zeros((2, 1, 28, 28), np.float32))
+    for name in ("mlp", "cnn", "cnn-bn", "gru"):
+        nn.init.seed(0)
+        model = build_model(name)
+        model.eval()
+        assert model(x).shape == (2, 10), name
+    with pytest.raises(ValueError, match="unknown model"):
+        build_model("resnet")
+
+
+def test_fit_reproduces_exactly():
+    x, y = as_float(*make_images(128))
+    test = as_float(*make_images(64, seed=1))
+
+    def run(seed):
+        train.seed_everything(seed)
+        model = CNN(batch_norm=True, channels=(2, 4), hidden=8, dropout=0.2)
+        history = train.fit(
+            model,
+            (x, y),
+            test,
+            epochs=2,
+            lr=1e-2,
+            batch_size=32,
+            seed=seed,
+            augment_shift=2,
+            plain_progress=True,
+            log=lambda *a: None,
+        )
+        return history, model.state_dict()
+
+    (h1, s1), (h2, s2), (h3, _) = run(3), run(3), run(4)
+    for key in ("train_loss", "train_acc", "test_loss", "test_acc", "lr"):
+        assert [r[key] for r in h1] == [r[key] for r in h2]
+    for key in s1:
+        np.testing.assert_array_equal(s1[key], s2[key])
+    assert [r["train_loss"] for r in h1] != [r["train_loss"] for r in h3]
+    assert h1[-1]["lr"] < 1e-2 / 2  # cosine schedule decays
+
+
+def test_cosine_lr():
+    assert train.cosine_lr(0.1, 0, 10) == pytest.approx(0.1)
+    assert train.cosine_lr(0.1, 5, 10) == pytest.approx(0.05)
+    assert train.cosine_lr(0.1, 10, 10) == pytest.approx(0.0)
+
+
+def test_augment():
+    rng = np.random.default_rng(0)
+    x = np.random.default_rng(1).random((64, 1, 28, 28), dtype=np.float32)
+    out = train.augment(x, rng, shift=2)
+    assert out.shape == x.shape and out.dtype == x.dtype
+    assert not np.array_equal(out, x)
+    np.testing.assert_array_equal(out, train.augment(x, np.random.default_rng(0), shift=2))
+    # With no shift, every image is either itself or its mirror image.
+    out = train.augment(x, np.random.default_rng(2), shift=0)
+    same = (out == x).all(axis=(1, 2, 3))
+    mirrored = (out == x[..., ::-1]).all(axis=(1, 2, 3))
+    assert (same | mirrored).all() and same.any() and mirrored.any()
+    # A shift moves content by at most 2 pixels, filling with zeros.
+    one = np.zeros((1, 1, 28, 28), np.float32)
+    one[0, 0, 10, 10] = 1.0
+    for seed in range(10):
+        out = train.augment(one, np.random.default_rng(seed))
+        (r,), (c,) = np.nonzero(out[0, 0])[0], np.nonzero(out[0, 0])[1]
+        assert abs(r - 10) <= 2 and (abs(c - 10) <= 2 or abs(c - 17) <= 2)
+
+
+def test_cli_main(dataset_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    code = train.main(
+        [
+            "--model",
+            "mlp",
+            "--epochs",
+            "2",
+            "--limit",
+            "200",
+            "--lr",
+            "0.005",
+            "--data-dir",
+            str(dataset_dir),
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "test accuracy" in printed
+    with open(out / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert float(rows[1]["train_loss"]) < float(rows[0]["train_loss"])
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["model"] == "mlp" and summary["limit"] == 200
+    assert 0.0 <= summary["test_acc"] <= 1.0
+    model = build_model("mlp")
+    nn.load(model, out / "weights.npz")  # the saved weights fit the model
+    loaded = model.state_dict()
+    assert not np.array_equal(
+        loaded["net.1.weight"], build_model("mlp").state_dict()["net.1.weight"]
+    )
+
+
+def test_cli_missing_dataset(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("JITGRAD_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.setitem(data.DATASETS["fashion-mnist"], "system_dirs", [])
+    monkeypatch.setattr(
+        data,
+        "_download",
+        lambda url, dest: (_ for _ in ()).throw(OSError("network unreachable (test)")),
+    )
+    code = train.main(["--epochs", "1", "--out", str(tmp_path / "run")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "network unreachable (test)" in err and "put them in" in err
+
+
+def test_cli_subprocess(dataset_dir, tmp_path):
+    """``python -m autograd.train`` end to end, with the tqdm bar."""
+    out = tmp_path / "run"
+    env = dict(os.environ, JITGRAD_DATA=str(tmp_path / "nowhere"))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograd.train",
+            "--model",
+            "cnn",
+            "--epochs",
+            "1",
+            "--limit",
+            "64",
+            "--batch-size",
+            "32",
+            "--data-dir",
+            str(dataset_dir),
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "test accuracy" in result.stdout
+    for name in ("weights.npz", "history.csv", "summary.json"):
+        assert (out / name).is_file()
+
+
+def test_plot_falls_back_without_matplotlib(tmp_path, monkeypatch):
+    history = [
+        {
+            "epoch": 1,
+            "lr": 0.1,
+            "train_loss": 1.0,
+            "train_acc": 0.5,
+            "test_loss": 1.1,
+            "test_acc": 0.4,
+            "epoch_seconds": 1.0,
+            "elapsed": 1.0,
+        }
+    ]
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    assert train.plot_history(history, tmp_path / "curve.png") is False
+    assert not (tmp_path / "curve.png").exists()
+    train.write_csv(history, tmp_path / "history.csv")
+    assert (tmp_path / "history.csv").read_text().splitlines()[0].startswith("epoch,lr,")
+
+
+def test_progress_falls_back_without_tqdm(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    progress = train._Progress(20, "epoch 1/1")
+    for _ in range(20):
+        progress.update(0.5, 0.75)
+    progress.close()
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 10 and lines[-1] == "epoch 1/1: 20/20 batches, loss 0.5000, acc 0.7500"
+
+
+def test_parse_args_defaults_and_overrides():
+    args = train.parse_args(["--model", "cnn-bn"])
+    assert (args.epochs, args.batch_size, args.augment, args.shift) == (20, 128, True, 2)
+    assert args.dropout == 0.25 and args.out.endswith("cnn-bn")
+    args = train.parse_args(["--model", "gru", "--lr", "0.01", "--augment", "--shift", "0"])
+    assert (args.lr, args.augment, args.shift, args.dropout) == (0.01, True, 0, None)
+    args = train.parse_args(["--model", "cnn", "--dropout", "0", "--no-augment"])
+    assert args.dropout == 0.0 and args.augment is False
+    assert build_model("cnn", dropout=0.0).num_parameters() == build_model("cnn").num_parameters()
+    with pytest.raises(SystemExit):
+        train.parse_args(["--dropout", "1.5"])
