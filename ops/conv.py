@@ -13,11 +13,16 @@ With A, B, C for them (same geometry), the VJPs for an upstream gradient g are
     B(y, w):  gy = A(g, w)   gw = C(g, y)
     C(x, y):  gx = B(y, g)   gy = A(x, g)
 
-All three run as im2col/col2im (numba, ops/kernels/im2col.py) around one BLAS GEMM per group,
-a chunk of the batch at a time so that the columns (kh * kw times the size of the chunk) stay
-in cache between the kernel that writes them and the GEMM that reads them. For the same
-reason conv2d saves no columns for backward: unfolding a chunk of x again, in cache, costs
-less than writing all the columns to memory and reading them back (and holds no memory).
+All three run as im2col/col2im (numba, ops/kernels/im2col.py) around one BLAS GEMM per group
+over the whole batch, and conv2d keeps its columns for the weight gradient. Only when the
+columns (kh * kw times the size of x) would pass ``CHUNK_BYTES`` does an op unfold a chunk of
+the batch at a time (and conv2d saves nothing; backward unfolds x again), to bound memory.
+
+Why not small, cache-sized chunks: on one thread they are ~20% faster (the columns stay in
+cache), but every chunk is another BLAS call and another numba parallel region, and with 2
+threads each call waits for both of its threads; on a loaded machine those waits made the
+main benchmark shape 2-20x slower (measured; BLAS's and numba's thread pools spin and yield
+against each other). A few large calls are robust.
 """
 
 import numpy as np
@@ -26,20 +31,18 @@ from autograd.function import call, defop
 from ops.kernels.im2col import col2im, conv_out_size, im2col
 from ops.shape import reshape
 
-__all__ = ["conv2d", "conv1d", "conv_transpose2d"]
+__all__ = ["conv1d", "conv2d", "conv_transpose2d"]
 
-# Columns of about this many bytes are unfolded at a time: they fit in L2/L3 with room for
-# the GEMM's packed panels (measured on the target machine, 1 MB L2 per core, 32 MB L3).
-CHUNK_BYTES = 4 * 2**20
-# im2col/col2im build used on each chunk (None: by size, see ops/kernels/im2col.py).
+# At most this many bytes of columns exist at once (see the module docstring).
+CHUNK_BYTES = 128 * 2**20
+# im2col/col2im build (None: picked by size, see ops/kernels/im2col.py; tests force both).
 PARALLEL_KERNELS = None
 
 
 # --- geometry -------------------------------------------------------------------------
 def _pair(v, what, name, least):
     pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
-    if len(pair) != 2 or not all(isinstance(e, (int, np.integer)) and e >= least
-                                 for e in pair):
+    if len(pair) != 2 or not all(isinstance(e, (int, np.integer)) and e >= least for e in pair):
         raise ValueError(f"{name}: {what} must be an int or a pair of ints >= {least}, got {v!r}")
     return int(pair[0]), int(pair[1])
 
@@ -47,9 +50,12 @@ def _pair(v, what, name, least):
 def _geometry(name, stride, padding, dilation, groups):
     if not isinstance(groups, (int, np.integer)) or groups < 1:
         raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
-    return dict(stride=_pair(stride, "stride", name, 1),
-                padding=_pair(padding, "padding", name, 0),
-                dilation=_pair(dilation, "dilation", name, 1), groups=int(groups))
+    return {
+        "stride": _pair(stride, "stride", name, 1),
+        "padding": _pair(padding, "padding", name, 0),
+        "dilation": _pair(dilation, "dilation", name, 1),
+        "groups": int(groups),
+    }
 
 
 def _common_dtype(*arrays):
@@ -61,29 +67,40 @@ def _check_conv(name, x_shape, w_shape, b_shape, stride, padding, dilation, grou
     """Shapes of conv2d(x, w, b): ValueError naming them when they don't fit."""
     x_shape, w_shape = tuple(x_shape), tuple(w_shape)
     if len(x_shape) != 4 or len(w_shape) != 4:
-        raise ValueError(f"{name}: expected x (N, C, H, W) and w (C_out, C_in // groups, kh, kw), "
-                         f"got x {x_shape} and w {w_shape}")
+        raise ValueError(
+            f"{name}: expected x (N, C, H, W) and w (C_out, C_in // groups, kh, kw), "
+            f"got x {x_shape} and w {w_shape}"
+        )
     c_in, c_out = x_shape[1], w_shape[0]
     if c_in % groups or c_out % groups:
-        raise ValueError(f"{name}: channels must be divisible by groups={groups}: x {x_shape} "
-                         f"has {c_in} input channels, w {w_shape} has {c_out} output channels")
+        raise ValueError(
+            f"{name}: channels must be divisible by groups={groups}: x {x_shape} "
+            f"has {c_in} input channels, w {w_shape} has {c_out} output channels"
+        )
     if w_shape[1] != c_in // groups:
-        raise ValueError(f"{name}: w {w_shape} expects {w_shape[1] * groups} input channels "
-                         f"(groups={groups}), x {x_shape} has {c_in}")
+        raise ValueError(
+            f"{name}: w {w_shape} expects {w_shape[1] * groups} input channels "
+            f"(groups={groups}), x {x_shape} has {c_in}"
+        )
     if b_shape is not None and tuple(b_shape) != (c_out,):
-        raise ValueError(f"{name}: bias shape {tuple(b_shape)} does not match the {c_out} "
-                         f"output channels of w {w_shape}")
+        raise ValueError(
+            f"{name}: bias shape {tuple(b_shape)} does not match the {c_out} "
+            f"output channels of w {w_shape}"
+        )
     size = tuple(x_shape[2 + i] + 2 * padding[i] for i in range(2))
     span = tuple(dilation[i] * (w_shape[2 + i] - 1) + 1 for i in range(2))
     if span[0] > size[0] or span[1] > size[1] or 0 in w_shape[2:]:
-        raise ValueError(f"{name}: kernel {w_shape[2:]} with dilation {dilation} spans {span}, "
-                         f"larger than the padded input {size} (x {x_shape}, w {w_shape}, "
-                         f"padding {padding})")
+        raise ValueError(
+            f"{name}: kernel {w_shape[2:]} with dilation {dilation} spans {span}, "
+            f"larger than the padded input {size} (x {x_shape}, w {w_shape}, "
+            f"padding {padding})"
+        )
 
 
 def _out_size(in_size, kernel, stride, padding, dilation):
-    return tuple(conv_out_size(in_size[i], kernel[i], stride[i], padding[i], dilation[i])
-                 for i in range(2))
+    return tuple(
+        conv_out_size(in_size[i], kernel[i], stride[i], padding[i], dilation[i]) for i in range(2)
+    )
 
 
 # --- array helpers (ndarrays only) ----------------------------------------------------
@@ -101,6 +118,16 @@ def _gemm(a, b, out=None):
     for i in range(a.shape[0]):
         np.matmul(a[i], b[i], out=out[i])
     return out
+
+
+def _gemm_nt(a, b):
+    """a (G, m, k) @ b (G, n, k)^T -> (G, m, n) for long k, both C-contiguous.
+
+    Computed as (b @ a^T)^T: with 2 threads OpenBLAS splits that orientation well, while
+    ``a @ b^T`` (k = 50176, m = 64, n = 288, the weight gradient of the benchmark conv) ran
+    up to 4x slower than on one thread on a loaded machine (measured).
+    """
+    return _gemm(b, a.transpose(0, 2, 1)).transpose(0, 2, 1)
 
 
 def _channels_first(y, groups):
@@ -122,7 +149,7 @@ def _extend(y, size):
     if tuple(y.shape[2:]) == tuple(size):
         return y
     out = np.zeros(y.shape[:2] + tuple(size), dtype=y.dtype)
-    out[:, :, :y.shape[2], :y.shape[3]] = y
+    out[:, :, : y.shape[2], : y.shape[3]] = y
     return out
 
 
@@ -134,16 +161,20 @@ def _crop(t, like):
 
 def _unfold(x, kernel, stride, padding, dilation, groups):
     """x (N, C, H, W) -> (G, C/G*kh*kw, N*oh*ow)."""
-    cols = im2col(x, kernel, stride, padding, dilation, PARALLEL_KERNELS)  # (C, kh, kw, N, oh, ow)
+    cols = im2col(x, kernel, stride, padding, dilation, PARALLEL_KERNELS)
+    # (C, kh, kw, N, oh, ow) -> (G, C/G*kh*kw, N*oh*ow)
     return cols.reshape(groups, -1, cols.shape[3] * cols.shape[4] * cols.shape[5])
 
 
 # --- conv2d ---------------------------------------------------------------------------
 def conv2d_forward(x, w, b=None, *, stride, padding, dilation, groups):
-    """x (N, C, H, W), w (O, C/G, kh, kw), b (O,) or None -> out (N, O, oh, ow); saves
-    nothing (backward unfolds x again, see the module docstring)."""
-    _check_conv("conv2d", x.shape, w.shape, None if b is None else b.shape, stride, padding,
-                dilation, groups)
+    """x (N, C, H, W), w (O, C/G, kh, kw), b (O,) or None -> out (N, O, oh, ow).
+
+    saved: x's columns (G, C/G*kh*kw, N*oh*ow) when the batch was unfolded in one chunk,
+    else None.
+    """
+    b_shape = None if b is None else b.shape
+    _check_conv("conv2d", x.shape, w.shape, b_shape, stride, padding, dilation, groups)
     dtype = _common_dtype(x, w, b)
     x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
     n, o, kernel = x.shape[0], w.shape[0], w.shape[2:]
@@ -151,7 +182,8 @@ def conv2d_forward(x, w, b=None, *, stride, padding, dilation, groups):
     w3 = _weight_matrix(w, groups)  # (G, O/G, C/G*kh*kw)
     bias = None if b is None else b.astype(dtype, copy=False).reshape(o, 1, 1)
     out = np.empty((n, o, oh, ow), dtype=dtype)
-    for n0, n1 in _chunks(n, w3.shape[2] * groups * oh * ow * dtype.itemsize):
+    chunks = _chunks(n, w3.shape[2] * groups * oh * ow * dtype.itemsize)
+    for n0, n1 in chunks:
         cols = _unfold(x[n0:n1], kernel, stride, padding, dilation, groups)
         prod = _gemm(w3, cols)  # (G, O/G, C/G*kh*kw) @ (G, C/G*kh*kw, nb*oh*ow)
         prod = prod.reshape(o, n1 - n0, oh, ow).transpose(1, 0, 2, 3)  # -> (nb, O, oh, ow)
@@ -159,7 +191,7 @@ def conv2d_forward(x, w, b=None, *, stride, padding, dilation, groups):
             out[n0:n1] = prod
         else:
             np.add(prod, bias, out=out[n0:n1])
-    return out, None
+    return out, (cols if len(chunks) == 1 else None)
 
 
 def conv2d_vjp(g, ctx):
@@ -171,8 +203,10 @@ def conv2d_vjp(g, ctx):
     if ctx.needs[0]:
         gx = call(_conv_transpose2d, g, w, None, out_size=tuple(x.shape[2:]), **geometry)
     if ctx.needs[1]:
-        gw = call(conv2d_weight_grad, x, g, kernel_size=tuple(w.shape[2:]), **geometry)
-    if len(ctx.needs) > 2 and ctx.needs[2]:
+        gw = call(
+            conv2d_weight_grad, x, g, kernel_size=tuple(w.shape[2:]), cols=ctx.saved, **geometry
+        )
+    if ctx.needs[2]:
         gb = g.sum(axis=(0, 2, 3))
     return gx, gw, gb
 
@@ -185,22 +219,29 @@ def conv_transpose2d_forward(y, w, b=None, *, out_size, stride, padding, dilatio
     """y (N, O, oh, ow), w (O, C/G, kh, kw), b (C,) or None -> out (N, C, H, W) with
     (H, W) = out_size: the adjoint of conv2d(., w) in its input, plus b."""
     if y.ndim != 4 or w.ndim != 4:
-        raise ValueError(f"conv_transpose2d: expected x (N, C_in, H, W) and w (C_in, "
-                         f"C_out // groups, kh, kw), got x {y.shape} and w {w.shape}")
+        raise ValueError(
+            f"conv_transpose2d: expected x (N, C_in, H, W) and w (C_in, "
+            f"C_out // groups, kh, kw), got x {y.shape} and w {w.shape}"
+        )
     n, o, c = y.shape[0], w.shape[0], w.shape[1] * groups
-    _check_conv("conv_transpose2d", (n, c) + tuple(out_size), w.shape, None, stride, padding,
-                dilation, groups)
+    x_shape = (n, c) + tuple(out_size)
+    _check_conv("conv_transpose2d", x_shape, w.shape, None, stride, padding, dilation, groups)
     full = _out_size(out_size, w.shape[2:], stride, padding, dilation)
     if y.shape[:2] != (n, o) or y.shape[2] > full[0] or y.shape[3] > full[1]:
-        raise ValueError(f"conv_transpose2d: x {y.shape} does not fit w {w.shape} and output "
-                         f"size {tuple(out_size)}; expected x {(n, o) + full} (stride {stride}, "
-                         f"padding {padding}, dilation {dilation}, groups {groups})")
+        raise ValueError(
+            f"conv_transpose2d: x {y.shape} does not fit w {w.shape} and output "
+            f"size {tuple(out_size)}; expected x {(n, o) + full} (stride {stride}, "
+            f"padding {padding}, dilation {dilation}, groups {groups})"
+        )
     if b is not None and b.shape != (c,):
-        raise ValueError(f"conv_transpose2d: bias shape {b.shape} does not match the {c} "
-                         f"output channels of w {w.shape} (groups={groups})")
+        raise ValueError(
+            f"conv_transpose2d: bias shape {b.shape} does not match the {c} "
+            f"output channels of w {w.shape} (groups={groups})"
+        )
     dtype = _common_dtype(y, w, b)
     y, w = _extend(y.astype(dtype, copy=False), full), w.astype(dtype, copy=False)
-    wt = _weight_matrix(w, groups).transpose(0, 2, 1)  # (G, C/G*kh*kw, O/G)
+    # (G, O/G, C/G*kh*kw) -> (G, C/G*kh*kw, O/G), a small copy BLAS reads row by row
+    wt = np.ascontiguousarray(_weight_matrix(w, groups).transpose(0, 2, 1))
     out = np.empty((n, c) + tuple(out_size), dtype=dtype)
     for n0, n1 in _chunks(n, wt.shape[1] * groups * full[0] * full[1] * dtype.itemsize):
         cols = _gemm(wt, _channels_first(y[n0:n1], groups))  # (G, C/G*kh*kw, nb*oh*ow)
@@ -221,7 +262,7 @@ def conv_transpose2d_vjp(g, ctx):
         gy = _crop(call(_conv2d, g, w, None, **geometry), y)
     if ctx.needs[1]:
         gw = call(conv2d_weight_grad, g, y, kernel_size=tuple(w.shape[2:]), **geometry)
-    if len(ctx.needs) > 2 and ctx.needs[2]:
+    if ctx.needs[2]:
         gb = g.sum(axis=(0, 2, 3))
     return gy, gw, gb
 
@@ -229,36 +270,45 @@ def conv_transpose2d_vjp(g, ctx):
 _conv_transpose2d = defop("conv_transpose2d", conv_transpose2d_forward, conv_transpose2d_vjp)
 
 
-def conv2d_weight_grad_forward(x, y, *, kernel_size, stride, padding, dilation, groups):
+def conv2d_weight_grad_forward(x, y, *, kernel_size, stride, padding, dilation, groups, cols=None):
     """x (N, C, H, W), y (N, O, oh, ow) -> gw (O, C/G, kh, kw): the adjoint of conv2d(x, .)
-    in its weight, ``gw = sum over n, i, j of y[n, :, i, j] (x) window of x at (i, j)``."""
+    in its weight, ``gw = sum over n, i, j of y[n, :, i, j] (x) window of x at (i, j)``.
+
+    cols: x's columns (G, C/G*kh*kw, N*oh*ow) if conv2d saved them, else None.
+    """
     if x.ndim != 4 or y.ndim != 4:
-        raise ValueError(f"conv2d_weight_grad: expected x (N, C, H, W) and y (N, O, oh, ow), "
-                         f"got x {x.shape} and y {y.shape}")
+        raise ValueError(
+            f"conv2d_weight_grad: expected x (N, C, H, W) and y (N, O, oh, ow), "
+            f"got x {x.shape} and y {y.shape}"
+        )
     w_shape = (y.shape[1], x.shape[1] // groups) + tuple(kernel_size)
-    _check_conv("conv2d_weight_grad", x.shape, w_shape, None, stride, padding, dilation,
-                groups)
+    _check_conv("conv2d_weight_grad", x.shape, w_shape, None, stride, padding, dilation, groups)
     full = _out_size(x.shape[2:], kernel_size, stride, padding, dilation)
     if y.shape[:2] != (x.shape[0], w_shape[0]) or y.shape[2] > full[0] or y.shape[3] > full[1]:
-        raise ValueError(f"conv2d_weight_grad: y {y.shape} is not the output shape "
-                         f"{(x.shape[0], w_shape[0]) + full} of x {x.shape} and a kernel "
-                         f"{tuple(kernel_size)} (stride {stride}, padding {padding}, dilation "
-                         f"{dilation})")
+        raise ValueError(
+            f"conv2d_weight_grad: y {y.shape} is not the output shape "
+            f"{(x.shape[0], w_shape[0]) + full} of x {x.shape} and a kernel "
+            f"{tuple(kernel_size)} (stride {stride}, padding {padding}, dilation "
+            f"{dilation})"
+        )
     dtype = _common_dtype(x, y)
     x, y = x.astype(dtype, copy=False), _extend(y.astype(dtype, copy=False), full)
+    if cols is not None and cols.dtype == dtype:  # (G, O/G, N*oh*ow) @ (G, N*oh*ow, C/G*kh*kw)
+        gw = _gemm_nt(_channels_first(y, groups), cols)
+        return gw.reshape(w_shape), None  # (G, O/G, C/G*kh*kw) -> (O, C/G, kh, kw)
     k = w_shape[1] * kernel_size[0] * kernel_size[1]
     gw = np.zeros((groups, w_shape[0] // groups, k), dtype=dtype)  # (G, O/G, C/G*kh*kw)
     for n0, n1 in _chunks(x.shape[0], k * groups * full[0] * full[1] * dtype.itemsize):
         cols = _unfold(x[n0:n1], kernel_size, stride, padding, dilation, groups)
         y2 = _channels_first(y[n0:n1], groups)  # (G, O/G, nb*oh*ow)
-        gw += _gemm(y2, cols.transpose(0, 2, 1))  # @ (G, nb*oh*ow, C/G*kh*kw)
+        gw += _gemm_nt(y2, cols)  # @ (G, nb*oh*ow, C/G*kh*kw)
     return gw.reshape(w_shape), None  # (G, O/G, C/G*kh*kw) -> (O, C/G, kh, kw)
 
 
 def conv2d_weight_grad_vjp(g, ctx):
     """g (O, C/G, kh, kw) -> gx (N, C, H, W) = B(y, g), gy (N, O, oh, ow) = A(x, g)."""
     x, y = ctx.inputs
-    geometry = {k: v for k, v in ctx.params.items() if k != "kernel_size"}
+    geometry = {k: v for k, v in ctx.params.items() if k not in ("kernel_size", "cols")}
     gx = gy = None
     if ctx.needs[0]:
         gx = call(_conv_transpose2d, y, g, None, out_size=tuple(x.shape[2:]), **geometry)
@@ -267,8 +317,7 @@ def conv2d_weight_grad_vjp(g, ctx):
     return gx, gy
 
 
-conv2d_weight_grad = defop("conv2d_weight_grad", conv2d_weight_grad_forward,
-                           conv2d_weight_grad_vjp)
+conv2d_weight_grad = defop("conv2d_weight_grad", conv2d_weight_grad_forward, conv2d_weight_grad_vjp)
 
 
 # --- public functions -------------------------------------------------------------------
@@ -298,25 +347,29 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution: x (N, C_in, L), w (C_out, C_in // groups, k) -> (N, C_out, L_out).
 
-    Runs as conv2d over (N, C_in, 1, L); stride, padding and dilation are ints.
+    Runs as conv2d over (N, C_in, 1, L); stride, padding and dilation are ints (or 1-tuples).
 
     >>> conv1d(Tensor(np.ones((2, 4, 10))), Tensor(np.ones((6, 4, 3)))).shape
     (2, 6, 8)
     """
     xs, ws = x.shape, w.shape
     if len(xs) != 3 or len(ws) != 3:
-        raise ValueError(f"conv1d: expected x (N, C, L) and w (C_out, C_in // groups, k), "
-                         f"got x {tuple(xs)} and w {tuple(ws)}")
-    geometry = {k: (0 if k == "padding" else 1, v) for k, v in
-                (("stride", stride), ("padding", padding), ("dilation", dilation))}
+        raise ValueError(
+            f"conv1d: expected x (N, C, L) and w (C_out, C_in // groups, k), "
+            f"got x {tuple(xs)} and w {tuple(ws)}"
+        )
+    stride, padding, dilation = (
+        v[0] if isinstance(v, (tuple, list)) and len(v) == 1 else v
+        for v in (stride, padding, dilation)
+    )
+    geometry = {"stride": (1, stride), "padding": (0, padding), "dilation": (1, dilation)}
     x4 = reshape(x, (xs[0], xs[1], 1, xs[2]))  # (N, C, L) -> (N, C, 1, L)
     w4 = reshape(w, (ws[0], ws[1], 1, ws[2]))  # (C_out, C_in/G, k) -> (C_out, C_in/G, 1, k)
     out = conv2d(x4, w4, b, groups=groups, **geometry)  # (N, C_out, 1, L_out)
     return reshape(out, (out.shape[0], out.shape[1], out.shape[3]))  # -> (N, C_out, L_out)
 
 
-def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1,
-                     groups=1):
+def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
     """Transposed 2-D convolution (the gradient of conv2d in its input), PyTorch semantics.
 
     Parameters
@@ -340,18 +393,27 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilati
     extra = _pair(output_padding, "output_padding", "conv_transpose2d", 0)
     s, p, d = geometry["stride"], geometry["padding"], geometry["dilation"]
     if any(extra[i] >= max(s[i], d[i]) for i in range(2)):
-        raise ValueError(f"conv_transpose2d: output_padding {extra} must be smaller than "
-                         f"stride {s} or dilation {d}")
+        raise ValueError(
+            f"conv_transpose2d: output_padding {extra} must be smaller than "
+            f"stride {s} or dilation {d}"
+        )
     xs, ws = tuple(x.shape), tuple(w.shape)
     if len(xs) != 4 or len(ws) != 4:
-        raise ValueError(f"conv_transpose2d: expected x (N, C_in, H, W) and w (C_in, "
-                         f"C_out // groups, kh, kw), got x {xs} and w {ws}")
+        raise ValueError(
+            f"conv_transpose2d: expected x (N, C_in, H, W) and w (C_in, "
+            f"C_out // groups, kh, kw), got x {xs} and w {ws}"
+        )
     if xs[1] != ws[0] or xs[1] % groups:
-        raise ValueError(f"conv_transpose2d: x {xs} has {xs[1]} channels; w {ws} expects "
-                         f"{ws[0]}, divisible by groups={groups}")
-    out_size = tuple((xs[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (ws[2 + i] - 1) + extra[i] + 1
-                     for i in range(2))
+        raise ValueError(
+            f"conv_transpose2d: x {xs} has {xs[1]} channels; w {ws} expects "
+            f"{ws[0]}, divisible by groups={groups}"
+        )
+    out_size = tuple(
+        (xs[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (ws[2 + i] - 1) + extra[i] + 1 for i in range(2)
+    )
     if min(out_size) < 1:
-        raise ValueError(f"conv_transpose2d: x {xs} and w {ws} give an empty output "
-                         f"{out_size} (stride {s}, padding {p}, dilation {d})")
+        raise ValueError(
+            f"conv_transpose2d: x {xs} and w {ws} give an empty output "
+            f"{out_size} (stride {s}, padding {p}, dilation {d})"
+        )
     return _conv_transpose2d(x, w, b, out_size=out_size, **geometry)

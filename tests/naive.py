@@ -22,7 +22,7 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     x[n, G(o) * C/G + c, i*sh + p*dh - ph, j*sw + q*dw - pw]`` with x = 0 outside.
     """
     (sh, sw), (ph, pw), (dh, dw) = _pair(stride), _pair(padding), _pair(dilation)
-    n_batch, n_in, height, width = x.shape
+    n_batch, _, height, width = x.shape
     n_out, cg, kh, kw = w.shape
     og = n_out // groups
     oh, ow = out_size(height, kh, sh, ph, dh), out_size(width, kw, sw, pw, dw)
@@ -43,8 +43,7 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     return out
 
 
-def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1,
-                     groups=1):
+def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
     """x (N, C_in, H, W), w (C_in, C_out/G, kh, kw), b (C_out,) -> (N, C_out, H_out, W_out).
 
     Every input element scatters ``x[n, c, i, j] * w[c, o, p, q]`` to output position
@@ -68,8 +67,9 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilati
                             for q in range(kw):
                                 r, s = i * sh + p * dh - ph, j * sw + q * dw - pw
                                 if 0 <= r < out_h and 0 <= s < out_w:
-                                    out[n, first + o, r, s] += (float(x[n, c, i, j])
-                                                                * float(w[c, o, p, q]))
+                                    out[n, first + o, r, s] += float(x[n, c, i, j]) * float(
+                                        w[c, o, p, q]
+                                    )
     if b is not None:
         out += np.asarray(b, dtype=np.float64).reshape(-1, 1, 1)
     return out
@@ -77,8 +77,9 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilati
 
 def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     """x (N, C, L), w (O, C/G, k) -> (N, O, L_out), via conv2d on a height of 1."""
-    out = conv2d(x[:, :, None, :], w[:, :, None, :], b, (1, stride), (0, padding),
-                 (1, dilation), groups)
+    out = conv2d(
+        x[:, :, None, :], w[:, :, None, :], b, (1, stride), (0, padding), (1, dilation), groups
+    )
     return out[:, :, 0, :]
 
 

@@ -24,14 +24,15 @@ from numba import prange
 
 from ops.kernels.config import njit, parallel_njit
 
-__all__ = ["im2col", "col2im", "conv_out_size"]
+__all__ = ["col2im", "conv_out_size", "im2col"]
 
 
 def _twin(fn, suffix):
     """A copy of ``fn`` under another qualname: numba's cache keys files by qualname, not by
     compile options, so the serial and parallel builds need distinct names."""
-    copy = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + suffix,
-                              fn.__defaults__, fn.__closure__)
+    copy = types.FunctionType(
+        fn.__code__, fn.__globals__, fn.__name__ + suffix, fn.__defaults__, fn.__closure__
+    )
     copy.__qualname__ = fn.__qualname__ + suffix
     copy.__doc__ = fn.__doc__
     return copy
@@ -60,10 +61,9 @@ def _im2col_kernel(x, cols, sh, sw, ph, pw, dh, dw):
     ``cols[c, p, q, n, i, j] = x[n, c, i*sh + p*dh - ph, j*sw + q*dw - pw]`` (0 outside).
     Every element of ``cols`` is written, so it may come uninitialised.
     """
-    # Scalar indexing only: a view (x[n, c]) inside prange bumps a shared reference count
-    # atomically on every thread, which serialises the loop. The innermost index is cast to
-    # unsigned (_u): a signed one gets numba's negative-index wraparound test per element,
-    # which stops LLVM from vectorising the copy (5x slower).
+    # The innermost index is cast to unsigned (_u): a signed one gets numba's negative-index
+    # wraparound test on every element, which stops LLVM from vectorising the copy (measured
+    # 4x slower).
     n_batch, n_chan, height, width = x.shape
     kh, kw, oh, ow = cols.shape[1], cols.shape[2], cols.shape[4], cols.shape[5]
     for t in prange(n_chan * n_batch):
@@ -146,8 +146,11 @@ def conv_out_size(size, k, s, p, d):
 
 
 def _geometry(name, stride, padding, dilation):
-    for what, v, least in (("stride", stride, 1), ("padding", padding, 0),
-                           ("dilation", dilation, 1)):
+    for what, v, least in (
+        ("stride", stride, 1),
+        ("padding", padding, 0),
+        ("dilation", dilation, 1),
+    ):
         if len(v) != 2 or any(int(e) != e or e < least for e in v):
             raise ValueError(f"{name}: {what} must be 2 integers >= {least}, got {v}")
 
@@ -194,8 +197,9 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), paral
     return cols
 
 
-def col2im(cols, input_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), parallel=None,
-           out=None):
+def col2im(
+    cols, input_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), parallel=None, out=None
+):
     """Fold columns back onto the input, summing where windows overlap (im2col's adjoint).
 
     Parameters
@@ -226,7 +230,9 @@ def col2im(cols, input_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), par
         )
     x = np.empty((n, c, h, w), dtype=cols.dtype) if out is None else out
     if x.shape != (n, c, h, w) or x.dtype != cols.dtype or not x.flags.c_contiguous:
-        raise ValueError(f"col2im: out must be a C-contiguous {cols.dtype} array of shape "
-                         f"{(n, c, h, w)}, got {x.dtype} {x.shape}")
+        raise ValueError(
+            f"col2im: out must be a C-contiguous {cols.dtype} array of shape "
+            f"{(n, c, h, w)}, got {x.dtype} {x.shape}"
+        )
     _build(_COL2IM, cols.size, parallel)(cols, x, sh, sw, ph, pw, dh, dw)
     return x

@@ -2,7 +2,8 @@
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from ops.kernels.im2col import _COL2IM, _IM2COL, col2im, conv_out_size, im2col
 from tests import naive
@@ -45,8 +46,9 @@ def test_col2im_matches_naive(dtype, geometry):
     x = col2im(cols, shape[2:], stride, padding, dilation)
     assert x.dtype == dtype and x.shape == shape
     tol = 1e-5 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(x, naive.col2im(cols, shape[2:], stride, padding, dilation),
-                               rtol=tol, atol=tol)
+    np.testing.assert_allclose(
+        x, naive.col2im(cols, shape[2:], stride, padding, dilation), rtol=tol, atol=tol
+    )
 
 
 @given(geometries())
@@ -70,8 +72,10 @@ def test_serial_and_parallel_builds_agree(dtype):
     parallel = im2col(x, (3, 3), *geometry, parallel=True)
     np.testing.assert_array_equal(serial, parallel)
     cols = _random(serial.shape, dtype, seed=3)
-    np.testing.assert_array_equal(col2im(cols, x.shape[2:], *geometry, parallel=False),
-                                  col2im(cols, x.shape[2:], *geometry, parallel=True))
+    np.testing.assert_array_equal(
+        col2im(cols, x.shape[2:], *geometry, parallel=False),
+        col2im(cols, x.shape[2:], *geometry, parallel=True),
+    )
     assert _IM2COL[0] is not _IM2COL[1] and _COL2IM[0] is not _COL2IM[1]
 
 
@@ -82,8 +86,9 @@ def test_non_contiguous_inputs():
     cols = im2col(x, *geometry)
     np.testing.assert_array_equal(cols, naive.im2col(np.ascontiguousarray(x), *geometry))
     strided = np.asfortranarray(cols)
-    np.testing.assert_allclose(col2im(strided, x.shape[2:], *geometry[1:]),
-                               naive.col2im(cols, x.shape[2:], *geometry[1:]))
+    np.testing.assert_allclose(
+        col2im(strided, x.shape[2:], *geometry[1:]), naive.col2im(cols, x.shape[2:], *geometry[1:])
+    )
 
 
 def test_bad_arguments():

@@ -3,7 +3,8 @@ against the direct loops in tests/naive.py, float32 against float64, bad geometr
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import autograd as ag
 import ops
@@ -36,8 +37,12 @@ def conv_cases(draw, max_side=6, max_channels=4):
     dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     least = [max(1, dilation[i] * (k[i] - 1) + 1 - 2 * padding[i]) for i in range(2)]
     h, w = (draw(st.integers(least[i], max(least[i], max_side))) for i in range(2))
-    return dict(x=(draw(st.integers(1, 2)), c, h, w), w=(o, c // groups) + k, b=(o,),
-                params=dict(stride=stride, padding=padding, dilation=dilation, groups=groups))
+    return {
+        "x": (draw(st.integers(1, 2)), c, h, w),
+        "w": (o, c // groups) + k,
+        "b": (o,),
+        "params": {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups},
+    }
 
 
 @st.composite
@@ -52,9 +57,18 @@ def transpose_cases(draw, max_side=4, max_channels=4):
     extra = tuple(draw(st.integers(0, max(stride[i], dilation[i]) - 1)) for i in range(2))
     room = [(size[i] - 1) * stride[i] + dilation[i] * (k[i] - 1) + extra[i] for i in range(2)]
     padding = tuple(draw(st.integers(0, min(2, room[i] // 2))) for i in range(2))
-    return dict(x=(draw(st.integers(1, 2)), c) + size, w=(c, o // groups) + k, b=(o,),
-                params=dict(stride=stride, padding=padding, output_padding=extra,
-                            dilation=dilation, groups=groups))
+    return {
+        "x": (draw(st.integers(1, 2)), c) + size,
+        "w": (c, o // groups) + k,
+        "b": (o,),
+        "params": {
+            "stride": stride,
+            "padding": padding,
+            "output_padding": extra,
+            "dilation": dilation,
+            "groups": groups,
+        },
+    }
 
 
 def _arrays(case, seed=0, dtype=np.float64):
@@ -94,8 +108,9 @@ def test_conv2d_weight_grad_gradients(case):
     y = ops.conv2d(x, w, **params).data
     g = np.random.default_rng(3).standard_normal(y.shape)
     kernel = case["w"][2:]
-    assert gradcheck(lambda x, g: ops.conv.conv2d_weight_grad(x, g, kernel_size=kernel,
-                                                              **params), [x, g])
+    assert gradcheck(
+        lambda x, g: ops.conv.conv2d_weight_grad(x, g, kernel_size=kernel, **params), [x, g]
+    )
 
 
 @st.composite
@@ -104,8 +119,11 @@ def conv1d_cases(draw):
     groups = draw(st.integers(1, 2))
     c, o = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
     n, length, k = draw(st.integers(1, 2)), draw(st.integers(1, 6)), draw(st.integers(1, 3))
-    stride, padding, dilation = draw(st.integers(1, 3)), draw(st.integers(0, 2)), \
-        draw(st.integers(1, 2))
+    stride, padding, dilation = (
+        draw(st.integers(1, 3)),
+        draw(st.integers(0, 2)),
+        draw(st.integers(1, 2)),
+    )
     assume(conv_out_size(length, k, stride, padding, dilation) >= 1)
     rng = np.random.default_rng(draw(st.integers(0, 9)))
     arrays = [rng.standard_normal(s) for s in ((n, c, length), (o, c // groups, k), (o,))]
@@ -134,22 +152,30 @@ def test_conv_transpose2d_second_order(case):
     assert gradgradcheck(lambda x, w, b: ops.conv_transpose2d(x, w, b, **params), [x, w, b])
 
 
+@pytest.mark.parametrize("parallel", [False, True])
 @pytest.mark.parametrize("chunk_bytes", [1, 700])
-def test_batch_chunks_match_one_chunk(monkeypatch, chunk_bytes):
-    # the ops unfold a few samples at a time; 1 byte -> one sample per chunk, 700 -> uneven
-    case = dict(x=(5, 4, 6, 5), w=(6, 2, 3, 2), b=(6,),
-                params=dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2))
+def test_batch_chunks_match_one_chunk(monkeypatch, chunk_bytes, parallel):
+    # big inputs are unfolded a few samples at a time, and conv2d then saves no columns;
+    # 1 byte -> one sample per chunk, 700 -> uneven chunks
+    case = {
+        "x": (5, 4, 6, 5),
+        "w": (6, 2, 3, 2),
+        "b": (6,),
+        "params": {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 2), "groups": 2},
+    }
     arrays = _arrays(case)
 
     def outputs():
         x, w, b = (Tensor(a, requires_grad=True) for a in arrays)
         y = ops.conv2d(x, w, b, **case["params"])
-        z = ops.conv_transpose2d(y, w, stride=(2, 1), padding=(1, 0), output_padding=(1, 0),
-                                 dilation=(1, 2), groups=2)
+        z = ops.conv_transpose2d(
+            y, w, stride=(2, 1), padding=(1, 0), output_padding=(1, 0), dilation=(1, 2), groups=2
+        )
         return [y.data, z.data] + list(ag.grad((z * z).sum(), [x, w, b]))
 
     whole = outputs()
     monkeypatch.setattr(ops.conv, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(ops.conv, "PARALLEL_KERNELS", parallel)
     for a, r in zip(whole, outputs()):
         np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-12)
 
@@ -160,8 +186,9 @@ def test_conv2d_matches_naive(case, with_bias):
     x, w, b = _arrays(case, seed=1)
     b = b if with_bias else None
     out = ops.conv2d(x, w, b, **case["params"])
-    np.testing.assert_allclose(out.data, naive.conv2d(x, w, b, **case["params"]),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        out.data, naive.conv2d(x, w, b, **case["params"]), rtol=1e-12, atol=1e-12
+    )
 
 
 @given(transpose_cases(), st.booleans())
@@ -169,15 +196,20 @@ def test_conv_transpose2d_matches_naive(case, with_bias):
     x, w, b = _arrays(case, seed=1)
     b = b if with_bias else None
     out = ops.conv_transpose2d(x, w, b, **case["params"])
-    np.testing.assert_allclose(out.data, naive.conv_transpose2d(x, w, b, **case["params"]),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        out.data, naive.conv_transpose2d(x, w, b, **case["params"]), rtol=1e-12, atol=1e-12
+    )
 
 
 @given(conv1d_cases())
 def test_conv1d_matches_naive(case):
     (x, w, b), geometry = case
-    np.testing.assert_allclose(ops.conv1d(x, w, b, *geometry).data,
-                               naive.conv1d(x, w, b, *geometry), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        ops.conv1d(x, w, b, *geometry).data,
+        naive.conv1d(x, w, b, *geometry),
+        rtol=1e-12,
+        atol=1e-12,
+    )
 
 
 @given(conv_cases())
@@ -200,35 +232,43 @@ def test_float32_matches_float64(case):
 
 def test_float32_transpose_matches_float64():
     rng = np.random.default_rng(4)
-    x, w, b = rng.standard_normal((2, 4, 5, 6)), rng.standard_normal((4, 3, 3, 2)), \
-        rng.standard_normal(6)
-    params = dict(stride=2, padding=1, output_padding=1, dilation=1, groups=2)
+    x, w, b = (
+        rng.standard_normal((2, 4, 5, 6)),
+        rng.standard_normal((4, 3, 3, 2)),
+        rng.standard_normal(6),
+    )
+    params = {"stride": 2, "padding": 1, "output_padding": 1, "dilation": 1, "groups": 2}
     out32 = ops.conv_transpose2d(*(a.astype(np.float32) for a in (x, w, b)), **params)
     assert out32.dtype == np.float32
-    np.testing.assert_allclose(out32.data, ops.conv_transpose2d(x, w, b, **params).data,
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        out32.data, ops.conv_transpose2d(x, w, b, **params).data, rtol=1e-4, atol=1e-5
+    )
 
 
 def test_the_first_layer_shape():
     # a 1-channel image through a 5x5 kernel, as in LeNet
     x, w = np.random.default_rng(5).standard_normal((2, 1, 12, 12)), np.ones((3, 1, 5, 5))
-    np.testing.assert_allclose(ops.conv2d(x, w, padding=2).data,
-                               naive.conv2d(x, w, padding=2), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        ops.conv2d(x, w, padding=2).data, naive.conv2d(x, w, padding=2), rtol=1e-12, atol=1e-12
+    )
 
 
 # --- bad geometry ---------------------------------------------------------------------------
-@pytest.mark.parametrize("x_shape, w_shape, kwargs, message", [
-    ((1, 2, 4, 4), (3, 2, 5, 5), {}, r"kernel \(5, 5\).*padded input \(4, 4\)"),
-    ((1, 2, 4, 4), (3, 2, 3, 3), dict(dilation=2), r"spans \(5, 5\).*\(4, 4\)"),
-    ((1, 3, 8, 8), (4, 1, 3, 3), dict(groups=2), r"divisible by groups=2.*\(1, 3, 8, 8\)"),
-    ((1, 4, 8, 8), (3, 2, 3, 3), dict(groups=2), r"divisible by groups=2.*\(3, 2, 3, 3\)"),
-    ((1, 4, 8, 8), (6, 3, 3, 3), {}, r"w \(6, 3, 3, 3\) expects 3 input channels.*4"),
-    ((1, 4, 8, 8), (6, 4, 3, 3), dict(groups=2), r"expects 8 input channels"),
-    ((4, 8, 8), (6, 4, 3, 3), {}, r"x \(4, 8, 8\)"),
-    ((1, 4, 8, 8), (6, 4, 3, 3), dict(stride=0), "stride"),
-    ((1, 4, 8, 8), (6, 4, 3, 3), dict(padding=(1, 2, 3)), "padding"),
-    ((1, 4, 8, 8), (6, 4, 3, 3), dict(groups=0), "groups"),
-])
+@pytest.mark.parametrize(
+    "x_shape, w_shape, kwargs, message",
+    [
+        ((1, 2, 4, 4), (3, 2, 5, 5), {}, r"kernel \(5, 5\).*padded input \(4, 4\)"),
+        ((1, 2, 4, 4), (3, 2, 3, 3), {"dilation": 2}, r"spans \(5, 5\).*\(4, 4\)"),
+        ((1, 3, 8, 8), (4, 1, 3, 3), {"groups": 2}, r"divisible by groups=2.*\(1, 3, 8, 8\)"),
+        ((1, 4, 8, 8), (3, 2, 3, 3), {"groups": 2}, r"divisible by groups=2.*\(3, 2, 3, 3\)"),
+        ((1, 4, 8, 8), (6, 3, 3, 3), {}, r"w \(6, 3, 3, 3\) expects 3 input channels.*4"),
+        ((1, 4, 8, 8), (6, 4, 3, 3), {"groups": 2}, r"expects 8 input channels"),
+        ((4, 8, 8), (6, 4, 3, 3), {}, r"x \(4, 8, 8\)"),
+        ((1, 4, 8, 8), (6, 4, 3, 3), {"stride": 0}, "stride"),
+        ((1, 4, 8, 8), (6, 4, 3, 3), {"padding": (1, 2, 3)}, "padding"),
+        ((1, 4, 8, 8), (6, 4, 3, 3), {"groups": 0}, "groups"),
+    ],
+)
 def test_conv2d_bad_geometry(x_shape, w_shape, kwargs, message):
     with pytest.raises(ValueError, match=message):
         ops.conv2d(np.zeros(x_shape), np.zeros(w_shape), **kwargs)
@@ -238,17 +278,19 @@ def test_bad_bias():
     with pytest.raises(ValueError, match=r"bias shape \(5,\).*6"):
         ops.conv2d(np.zeros((1, 4, 8, 8)), np.zeros((6, 4, 3, 3)), np.zeros(5))
     with pytest.raises(ValueError, match=r"bias shape \(5,\).*6 output channels"):
-        ops.conv_transpose2d(np.zeros((1, 4, 8, 8)), np.zeros((4, 3, 3, 3)), np.zeros(5),
-                             groups=2)
+        ops.conv_transpose2d(np.zeros((1, 4, 8, 8)), np.zeros((4, 3, 3, 3)), np.zeros(5), groups=2)
 
 
-@pytest.mark.parametrize("x_shape, w_shape, kwargs, message", [
-    ((1, 4, 3, 3), (3, 2, 3, 3), {}, r"x \(1, 4, 3, 3\) has 4 channels; w \(3, 2, 3, 3\)"),
-    ((1, 3, 3, 3), (3, 2, 3, 3), dict(groups=2), r"divisible by groups=2"),
-    ((1, 2, 3, 3), (2, 2, 3, 3), dict(stride=2, output_padding=2), "output_padding"),
-    ((1, 2, 1, 1), (2, 2, 1, 1), dict(padding=1), r"empty output"),
-    ((2, 3, 3), (2, 2, 3, 3), {}, r"x \(2, 3, 3\)"),
-])
+@pytest.mark.parametrize(
+    "x_shape, w_shape, kwargs, message",
+    [
+        ((1, 4, 3, 3), (3, 2, 3, 3), {}, r"x \(1, 4, 3, 3\) has 4 channels; w \(3, 2, 3, 3\)"),
+        ((1, 3, 3, 3), (3, 2, 3, 3), {"groups": 2}, r"divisible by groups=2"),
+        ((1, 2, 3, 3), (2, 2, 3, 3), {"stride": 2, "output_padding": 2}, "output_padding"),
+        ((1, 2, 1, 1), (2, 2, 1, 1), {"padding": 1}, r"empty output"),
+        ((2, 3, 3), (2, 2, 3, 3), {}, r"x \(2, 3, 3\)"),
+    ],
+)
 def test_conv_transpose2d_bad_geometry(x_shape, w_shape, kwargs, message):
     with pytest.raises(ValueError, match=message):
         ops.conv_transpose2d(np.zeros(x_shape), np.zeros(w_shape), **kwargs)
