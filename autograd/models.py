@@ -76,7 +76,7 @@ class GRUClassifier(nn.Module):
 MODELS = {
     "mlp": (lambda dropout: MLP(dropout=dropout), 0.0),
     "cnn": (lambda dropout: CNN(dropout=dropout), 0.25),
-    "cnn-bn": (lambda dropout: CNN(batch_norm=True, dropout=dropout), 0.25),
+    "cnn-bn": (lambda dropout: CNN(batch_norm=True, dropout=dropout), 0.0),
     "gru": (lambda dropout: GRUClassifier(), None),
 }
 

@@ -270,8 +270,8 @@ def test_progress_falls_back_without_tqdm(monkeypatch, capsys):
 
 def test_parse_args_defaults_and_overrides():
     args = train.parse_args(["--model", "cnn-bn"])
-    assert (args.epochs, args.batch_size, args.augment, args.shift) == (20, 128, True, 2)
-    assert args.dropout == 0.25 and args.out.endswith("cnn-bn")
+    assert (args.epochs, args.batch_size, args.augment, args.shift) == (30, 128, True, 1)
+    assert args.dropout == 0.0 and args.out.endswith("cnn-bn")
     args = train.parse_args(["--model", "gru", "--lr", "0.01", "--augment", "--shift", "0"])
     assert (args.lr, args.augment, args.shift, args.dropout) == (0.01, True, 0, None)
     args = train.parse_args(["--model", "cnn", "--dropout", "0", "--no-augment"])
