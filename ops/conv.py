@@ -18,11 +18,14 @@ over the whole batch, and conv2d keeps its columns for the weight gradient. Only
 columns (kh * kw times the size of x) would pass ``CHUNK_BYTES`` does an op unfold a chunk of
 the batch at a time (and conv2d saves nothing; backward unfolds x again), to bound memory.
 
-Why not small, cache-sized chunks: on one thread they are ~20% faster (the columns stay in
-cache), but every chunk is another BLAS call and another numba parallel region, and with 2
-threads each call waits for both of its threads; on a loaded machine those waits made the
-main benchmark shape 2-20x slower (measured; BLAS's and numba's thread pools spin and yield
-against each other). A few large calls are robust.
+Measured choices (main benchmark shape, 2 cores): im2col and col2im pick the parallel build
+by size. With numba's OpenMP workers spinning while idle, they and OpenBLAS's workers fought
+between a parallel region and the GEMM (forward+backward 80-130 ms parallel vs 55-85 ms
+serial); with OMP_WAIT_POLICY=PASSIVE (ops/kernels/config.py) the parallel build wins:
+59-65 ms vs 76-96 ms serial, measured back to back.
+Small, cache-sized chunks are ~20% faster on one thread, but every chunk is another BLAS
+call waiting for both of its threads; on a loaded machine that made the shape 2-20x slower.
+A few large calls are robust.
 """
 
 import numpy as np
@@ -35,7 +38,7 @@ __all__ = ["conv1d", "conv2d", "conv_transpose2d"]
 
 # At most this many bytes of columns exist at once (see the module docstring).
 CHUNK_BYTES = 128 * 2**20
-# im2col/col2im build (None: picked by size, see ops/kernels/im2col.py; tests force both).
+# im2col/col2im build: False serial (see the module docstring), True parallel, None by size.
 PARALLEL_KERNELS = None
 
 

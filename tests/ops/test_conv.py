@@ -180,6 +180,14 @@ def test_batch_chunks_match_one_chunk(monkeypatch, chunk_bytes, parallel):
         np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-12)
 
 
+def test_second_order_in_chunks(monkeypatch):
+    monkeypatch.setattr(ops.conv, "CHUNK_BYTES", 1)
+    rng = np.random.default_rng(6)
+    x, w, b = rng.standard_normal((3, 2, 4, 3)), rng.standard_normal((2, 1, 2, 2)), np.ones(2)
+    params = {"stride": (1, 2), "padding": 1, "groups": 2}
+    assert gradgradcheck(lambda x, w, b: ops.conv2d(x, w, b, **params), [x, w, b])
+
+
 # --- forward --------------------------------------------------------------------------------
 @given(conv_cases(), st.booleans())
 def test_conv2d_matches_naive(case, with_bias):
