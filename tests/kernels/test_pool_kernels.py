@@ -1,6 +1,7 @@
 """Pooling kernels against direct loops; parallel against serial; adjoint identities."""
 
 import numpy as np
+import pytest
 from hypothesis import given, strategies as st
 
 from ops.kernels import pool as K
@@ -93,3 +94,18 @@ def test_max_pool_nan_wins_and_parallel_path_matches_serial():
     np.testing.assert_array_equal(results[0][1], results[1][1])
     assert np.isnan(results[0][0][3, 5, 5]) and results[0][1][3, 5, 5] == 10 * 64 + 11
     assert np.isnan(results[0][0]).sum() == 1
+
+
+@pytest.mark.parametrize("height, width", [(28, 28), (7, 9), (2, 2), (5, 4)])
+def test_max_pool_2x2_fast_path_matches_general_window(height, width):
+    rng = np.random.default_rng(0)
+    x = rng.integers(-3, 3, size=(6, height, width)).astype(np.float64)  # many ties
+    x[0, 0, 1] = x[1, 1, 1] = x[1, 0, 0] = np.nan
+    shape = (6, (height - 2) // 2 + 1, (width - 2) // 2 + 1)
+    fast, fast_at = np.empty(shape), np.empty(shape, np.int64)
+    general, general_at = np.empty(shape), np.empty(shape, np.int64)
+    K.max_pool2d_forward_serial(x, 2, 2, 2, 2, 0, 0, fast, fast_at)
+    for p in range(6):
+        K._max_plane(x, p, 2, 2, 2, 2, 0, 0, general, general_at)
+    np.testing.assert_array_equal(fast, general)
+    np.testing.assert_array_equal(fast_at, general_at)
