@@ -17,17 +17,18 @@ so in the output). Both run with the same thread count (``--threads``, default: 
 ``torch.set_num_threads``.
 
 Method: every (framework, model) pair runs in its own fresh process. It first trains 20
-warm-up batches on a throwaway copy of the model (numba compilation, allocator warm-up), then
-builds the model from the shared initial weights and times one epoch (or ``--batches`` N
-batches, extrapolated to the epoch's batch count; the table says which) with
+warm-up batches on a throwaway copy of the model (numba compilation, allocator warm-up),
+then builds the model from the shared initial weights and times one epoch (or ``--batches``
+N batches, extrapolated to the epoch's batch count; the table says which) with
 ``time.perf_counter`` (and its CPU time, all threads, with ``time.process_time``: on a busy
-machine the wall time also counts waiting for a core); the data is already in memory as float32. Memory: just before the timed
-training the worker reads its resident set size (VmRSS, with imports, the 60000-image dataset,
-the model and the warm-up done) and resets the kernel's peak mark (``/proc/self/clear_refs``);
-after training it reads the peak (VmHWM). The table shows that peak RSS of the whole process
-and, in parentheses, how far training raised it above the RSS before training. The first batch losses of the two frameworks are compared
-as a check that the models really are the same. With ``--repeat R`` each pair runs R times
-(fresh processes) and the table shows the fastest run.
+machine the wall time also counts waiting for a core); the data is already in memory as
+float32. Memory: just before the timed training the worker reads its resident set size
+(VmRSS, with imports, the 60000-image dataset, the model and the warm-up done) and resets
+the kernel's peak mark (``/proc/self/clear_refs``); after training it reads the peak
+(VmHWM). The table shows that peak RSS of the whole process and, in parentheses, how far
+training raised it above the RSS before training. The first batch losses of the two
+frameworks are compared as a check that the models really are the same. With ``--repeat R``
+each pair runs R times (fresh processes) and the table shows the fastest run.
 
 Writes a Markdown table to stdout and the full results to
 ``benchmarks/results/train_speed-<threads>threads.json``.

@@ -19,7 +19,9 @@ __all__ = [
 
 
 def _broadcast_error(name, a, b):
-    return ValueError(f"{name}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast together")
+    return ValueError(
+        f"{name}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast together"
+    )
 
 
 def _binary(ufunc, name, a, b):

@@ -69,7 +69,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0, raise_exceptio
     for index, t, ga in zip(indices, wanted, analytic):
         ga = np.zeros(t.shape) if ga is None else ga
         if ga.shape != t.shape:
-            raise GradcheckError(f"gradcheck: input {index}: gradient shape {ga.shape} != {t.shape}")
+            raise GradcheckError(
+                f"gradcheck: input {index}: gradient shape {ga.shape} != {t.shape}"
+            )
         if any(np.shares_memory(ga, s) for s in seeds) or any(
             np.shares_memory(ga, u.data) for u in tensors
         ):
