@@ -214,7 +214,11 @@ def conv2d_vjp(g, ctx):
     return gx, gw, gb
 
 
-_conv2d = defop("conv2d", conv2d_forward, conv2d_vjp)
+_conv2d = defop(
+    "conv2d", conv2d_forward, conv2d_vjp,
+    doc="Cross-correlation of x with w, plus b.  VJP: (conv_transpose2d(g, w), "
+    "conv2d_weight_grad(x, g), g summed over N, oh, ow)",
+)
 
 
 # --- its adjoints -----------------------------------------------------------------------
@@ -270,7 +274,11 @@ def conv_transpose2d_vjp(g, ctx):
     return gy, gw, gb
 
 
-_conv_transpose2d = defop("conv_transpose2d", conv_transpose2d_forward, conv_transpose2d_vjp)
+_conv_transpose2d = defop(
+    "conv_transpose2d", conv_transpose2d_forward, conv_transpose2d_vjp,
+    doc="Adjoint of conv2d in x, plus b.  VJP: (conv2d(g, w), conv2d_weight_grad(g, y), "
+    "g summed over N, H, W)",
+)
 
 
 def conv2d_weight_grad_forward(x, y, *, kernel_size, stride, padding, dilation, groups, cols=None):
@@ -320,7 +328,10 @@ def conv2d_weight_grad_vjp(g, ctx):
     return gx, gy
 
 
-conv2d_weight_grad = defop("conv2d_weight_grad", conv2d_weight_grad_forward, conv2d_weight_grad_vjp)
+conv2d_weight_grad = defop(
+    "conv2d_weight_grad", conv2d_weight_grad_forward, conv2d_weight_grad_vjp,
+    doc="gw of conv2d from x and y.  VJP: (conv_transpose2d(y, g), conv2d(x, g))",
+)
 
 
 # --- public functions -------------------------------------------------------------------
