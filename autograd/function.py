@@ -155,11 +155,6 @@ class Node:
         self.freed = True
 
 
-def apply(op, args, params):
-    """Run ``op`` on ``args`` (a tuple) with keyword ``params``."""
-    return op(*args, **params)
-
-
 from autograd.tensor import Tensor  # noqa: E402  (Tensor's methods call back into ops)
 
 
