@@ -37,7 +37,7 @@ def _data(x):
 
 # --- arithmetic -----------------------------------------------------------------------
 # The four arithmetic forwards inline _binary's try: they are the hottest calls in any
-# model, and the extra Python frame was measurable in benchmarks/overhead.py.
+# model, and this saves a Python frame per call (see benchmarks/overhead.py).
 def add_forward(a, b):
     try:
         return np.add(a, b), None
