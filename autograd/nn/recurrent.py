@@ -106,6 +106,19 @@ class _RNNBase(Module):
             output = ops.transpose(output, (1, 0, 2))
         return output, [_stack(s) for s in states]
 
+    def _run_one_state(self, x, hx, sequence):
+        """forward of RNN and GRU, whose only state is h: ``sequence(x_proj (T, N, G*H),
+        h0 (N, H), w_hh, b_hh) -> (T, N, H)`` runs one layer."""
+        x, batched = self._prepare(x)
+        h0 = self._initial(hx, x.shape[1], batched, "hx")
+        finals = []
+        for k in range(self.num_layers):
+            w_ih, b_ih, w_hh, b_hh = self._layer_params(k)
+            x = sequence(_project(self._between_layers(x, k), w_ih, b_ih), h0[k], w_hh, b_hh)
+            finals.append(x[-1])
+        output, (h_n,) = self._finish(x, [finals], batched)
+        return output, h_n
+
     def _between_layers(self, x, k):
         if self.dropout and self.training and k < self.num_layers - 1:
             return ops.dropout(x, self.dropout, training=True, rng=init.get_rng())
@@ -150,16 +163,9 @@ class RNN(_RNNBase):
 
     def forward(self, x, hx=None):
         """x -> (output, h_n); ``hx`` (num_layers, N, H) the initial state (zeros if None)."""
-        x, batched = self._prepare(x)
-        h0 = self._initial(hx, x.shape[1], batched, "hx")
-        finals = []
-        for k in range(self.num_layers):
-            w_ih, b_ih, w_hh, b_hh = self._layer_params(k)
-            x = rnn_sequence(_project(self._between_layers(x, k), w_ih, b_ih), h0[k], w_hh,
-                             b_hh, nonlinearity=self.nonlinearity)
-            finals.append(x[-1])
-        output, (h_n,) = self._finish(x, [finals], batched)
-        return output, h_n
+        return self._run_one_state(
+            x, hx, lambda xp, h0, w_hh, b_hh: rnn_sequence(
+                xp, h0, w_hh, b_hh, nonlinearity=self.nonlinearity))
 
     def extra_repr(self):
         s = super().extra_repr()
@@ -206,13 +212,4 @@ class GRU(_RNNBase):
 
     def forward(self, x, hx=None):
         """x -> (output, h_n); ``hx`` (num_layers, N, H) the initial state (zeros if None)."""
-        x, batched = self._prepare(x)
-        h0 = self._initial(hx, x.shape[1], batched, "hx")
-        finals = []
-        for k in range(self.num_layers):
-            w_ih, b_ih, w_hh, b_hh = self._layer_params(k)
-            x = gru_sequence(_project(self._between_layers(x, k), w_ih, b_ih), h0[k], w_hh,
-                             b_hh)
-            finals.append(x[-1])
-        output, (h_n,) = self._finish(x, [finals], batched)
-        return output, h_n
+        return self._run_one_state(x, hx, gru_sequence)
