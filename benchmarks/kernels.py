@@ -11,7 +11,9 @@ one untimed and one timed call each (see ``timed_interleaved``), so a burst of l
 elsewhere hits them alike; the tables give the median of each and the ratios of those
 medians, all measured in this run. Threads: before
 numpy is imported, OMP/OPENBLAS/MKL/NUMBA_NUM_THREADS are set to ``--threads`` (default:
-all cores), and PyTorch gets ``torch.set_num_threads`` with the same number. The load
+all cores), and PyTorch gets ``torch.set_num_threads`` with the same number; OpenBLAS's
+idle threads are told not to spin (``OPENBLAS_THREAD_TIMEOUT``), or they slow whatever
+runs after a GEMM, which here is another framework. The load
 average before and after is stated: on a shared machine, rerun when it is high.
 
 "ours" is ``ops.kernels.matmul.matmul`` for matmul (it dispatches between BLAS and numba),
@@ -20,6 +22,15 @@ for conv and pooling (graph bookkeeping included). "numpy" is plain numpy: ``np.
 for conv an im2col with ``sliding_window_view`` + ``tensordot`` and a col2im that adds the
 kernel offsets one at a time; for max-pool a reshape + ``max`` and a mask. PyTorch is
 optional (``pip install -e .[bench]``); without it those columns say n/a.
+
+Memory: a fresh array's first write page-faults, and on this machine faulting fresh
+(transparent huge) pages from two threads made a kernel 3-30x slower than the same kernel
+on reused memory; which allocations get fresh pages depends on what ran before (glibc
+returns freed memory to the OS by size and by history), so PyTorch's conv forward measured
+anywhere from 6 to 27 ms in one sitting. To time the kernels rather than the OS, the
+benchmark asks glibc to keep freed memory for reuse (``mallopt``: no trimming, heap
+allocations up to 32 MB), which applies to numpy, PyTorch and jitgrad alike; jitgrad's own
+larger arrays come from its pool (ops/kernels/workspace.py). ``--os-allocator`` skips that.
 
 Compile times (unless ``--no-compile``): two fresh processes share an empty
 ``NUMBA_CACHE_DIR``; the first call of each kernel in the first process is the cold compile
@@ -44,8 +55,13 @@ if "numpy" not in sys.modules:  # BLAS reads these once, when numpy loads it
     for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                  "NUMBA_NUM_THREADS"):
         os.environ[_var] = str(THREADS)
+    # OpenBLAS's idle threads spin for 2^28 cycles (~0.1 s) after each GEMM, on the cores the
+    # next implementation needs: PyTorch's conv forward+backward measured 36 ms right after
+    # jitgrad's, 18-22 ms alone. 2^4 cycles lets them sleep at once (see "Threads" above).
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 import argparse  # noqa: E402
+import ctypes  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import subprocess  # noqa: E402
@@ -289,6 +305,20 @@ def compile_times():
     return {name: {"cold": runs[0][name], "warm": runs[1][name]} for name in runs[0]}
 
 
+# --- allocator ------------------------------------------------------------------------
+def keep_freed_memory():
+    """Make glibc's malloc keep freed memory for reuse (see the module docstring); True if
+    it did, False where there is no glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+    trimmed = libc.mallopt(m_trim_threshold, 2**30)
+    mapped = libc.mallopt(m_mmap_threshold, 32 * 2**20)  # glibc's largest allowed value
+    return bool(trimmed and mapped)
+
+
 # --- report ---------------------------------------------------------------------------
 def _fmt(row, impl):
     seconds = row["seconds"].get(impl)
@@ -309,7 +339,8 @@ def markdown(rows, meta, compile_rows):
     lines = [
         f"Kernel benchmarks: {meta['threads']} thread(s) for numba, BLAS and PyTorch; median "
         f"of {meta['repeats']} interleaved runs; load average {meta['load_before']:.1f} "
-        f"before, {meta['load_after']:.1f} after; torch {meta['torch'] or 'not installed'}.",
+        f"before, {meta['load_after']:.1f} after; torch {meta['torch'] or 'not installed'}; "
+        f"freed memory {'kept for reuse' if meta['keep_freed_memory'] else 'returned to the OS'}.",
         "",
         "| case | unit | ours | numpy | PyTorch | ours vs numpy | ours vs PyTorch | other |",
         "|---|---|---:|---:|---:|---:|---:|---|",
@@ -341,9 +372,12 @@ def main():
                    help="threads for numba, BLAS and PyTorch (default: all cores)")
     p.add_argument("--repeats", type=int, default=15, help="timed runs per implementation")
     p.add_argument("--no-compile", action="store_true", help="skip the compile-time probe")
+    p.add_argument("--os-allocator", action="store_true",
+                   help="leave glibc's malloc settings alone (see the module docstring)")
     p.add_argument("--only", choices=["matmul", "conv", "pool"], action="append",
                    help="run only these groups (repeatable)")
     args = p.parse_args()
+    kept = False if args.os_allocator else keep_freed_memory()
     numba.set_num_threads(THREADS)
     torch = _torch()
     load_before = os.getloadavg()[0]
@@ -354,7 +388,7 @@ def main():
             rows += cases(torch, args.repeats)
     compile_rows = None if args.no_compile else compile_times()
     meta = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "threads": THREADS,
-            "repeats": args.repeats, "load_before": load_before,
+            "repeats": args.repeats, "load_before": load_before, "keep_freed_memory": kept,
             "load_after": os.getloadavg()[0], "machine": platform.processor() or platform.machine(),
             "cpu_count": os.cpu_count(), "numba": numba.__version__,
             "numba_threading_layer": numba.threading_layer(), "numpy": np.__version__,

@@ -31,6 +31,7 @@ A few large calls are robust.
 import numpy as np
 
 from autograd.function import call, defop
+from ops.kernels import workspace
 from ops.kernels.im2col import col2im, conv_out_size, im2col
 from ops.shape import reshape
 
@@ -117,7 +118,7 @@ def _gemm(a, b, out=None):
     """a (G, m, k) @ b (G, k, n) -> (G, m, n), one BLAS call per group (numpy's stacked
     matmul skips BLAS when an operand is a transposed view)."""
     if out is None:
-        out = np.empty((a.shape[0], a.shape[1], b.shape[2]), dtype=a.dtype)
+        out = workspace.empty((a.shape[0], a.shape[1], b.shape[2]), a.dtype)
     for i in range(a.shape[0]):
         np.matmul(a[i], b[i], out=out[i])
     return out
@@ -136,7 +137,7 @@ def _gemm_nt(a, b):
 def _channels_first(y, groups):
     """(N, O, oh, ow) -> (G, O/G, N*oh*ow), a contiguous copy."""
     n, o, oh, ow = y.shape
-    out = np.empty((o, n, oh, ow), dtype=y.dtype)
+    out = workspace.empty((o, n, oh, ow), y.dtype)
     np.copyto(out, y.transpose(1, 0, 2, 3))  # (N, O, oh, ow) -> (O, N, oh, ow)
     return out.reshape(groups, o // groups, n * oh * ow)
 
@@ -184,7 +185,7 @@ def conv2d_forward(x, w, b=None, *, stride, padding, dilation, groups):
     oh, ow = _out_size(x.shape[2:], kernel, stride, padding, dilation)
     w3 = _weight_matrix(w, groups)  # (G, O/G, C/G*kh*kw)
     bias = None if b is None else b.astype(dtype, copy=False).reshape(o, 1, 1)
-    out = np.empty((n, o, oh, ow), dtype=dtype)
+    out = workspace.empty((n, o, oh, ow), dtype)
     chunks = _chunks(n, w3.shape[2] * groups * oh * ow * dtype.itemsize)
     for n0, n1 in chunks:
         cols = _unfold(x[n0:n1], kernel, stride, padding, dilation, groups)
@@ -249,7 +250,7 @@ def conv_transpose2d_forward(y, w, b=None, *, out_size, stride, padding, dilatio
     y, w = _extend(y.astype(dtype, copy=False), full), w.astype(dtype, copy=False)
     # (G, O/G, C/G*kh*kw) -> (G, C/G*kh*kw, O/G), a small copy BLAS reads row by row
     wt = np.ascontiguousarray(_weight_matrix(w, groups).transpose(0, 2, 1))
-    out = np.empty((n, c) + tuple(out_size), dtype=dtype)
+    out = workspace.empty((n, c) + tuple(out_size), dtype)
     for n0, n1 in _chunks(n, wt.shape[1] * groups * full[0] * full[1] * dtype.itemsize):
         cols = _gemm(wt, _channels_first(y[n0:n1], groups))  # (G, C/G*kh*kw, nb*oh*ow)
         cols = cols.reshape((c,) + w.shape[2:] + (n1 - n0,) + full)  # (C, kh, kw, nb, oh, ow)

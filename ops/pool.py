@@ -11,6 +11,7 @@ import numpy as np
 from autograd.function import call, defop
 from autograd.tensor import Tensor
 from ops.kernels import pool as kernels
+from ops.kernels import workspace
 from ops.reductions import mean
 
 __all__ = ["max_pool2d", "avg_pool2d", "global_avg_pool2d"]
@@ -67,9 +68,9 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
         "max_pool2d", x.shape, kernel_size, stride, padding)
     n, c, h, w = x.shape
     planes = _planes("max_pool2d", x)
-    out = np.empty((n * c, oh, ow), dtype=x.dtype)
+    out = workspace.empty((n * c, oh, ow), x.dtype)
     index_dtype = np.int32 if h * w < 2**31 else np.int64  # int32 halves argmax's traffic
-    argmax = np.empty((n * c, oh, ow), dtype=index_dtype)
+    argmax = workspace.empty((n * c, oh, ow), index_dtype)
     kernel = kernels.pick(kernels.max_pool2d_forward, kernels.max_pool2d_forward_serial, x.size)
     kernel(planes, kh, kw, sh, sw, ph, pw, out, argmax)
     return out.reshape(n, c, oh, ow), argmax  # (N*C, OH, OW) -> (N, C, OH, OW)
@@ -88,7 +89,7 @@ def max_pool2d_backward_forward(g, argmax, shape):
     n, c, h, w = shape
     planes, q = n * c, argmax.shape[1] * argmax.shape[2]
     g = np.ascontiguousarray(g).reshape(planes, q)  # (N, C, OH, OW) -> (N*C, OH*OW)
-    gx = np.empty((planes, h * w), dtype=g.dtype)
+    gx = workspace.empty((planes, h * w), g.dtype)
     kernel = kernels.pick(kernels.max_pool2d_backward, kernels.max_pool2d_backward_serial,
                           gx.size)
     kernel(g, argmax.reshape(planes, q), gx)
@@ -146,7 +147,7 @@ def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, count_include_pad
     geometry = pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding)
     (kh, kw), (sh, sw), (ph, pw), (oh, ow) = geometry
     n, c = x.shape[:2]
-    out = np.empty((n * c, oh, ow), dtype=x.dtype)
+    out = workspace.empty((n * c, oh, ow), x.dtype)
     kernel = kernels.pick(kernels.avg_pool2d_forward, kernels.avg_pool2d_forward_serial, x.size)
     kernel(_planes("avg_pool2d", x), kh, kw, sh, sw, ph, pw, bool(count_include_pad), out)
     return out.reshape(n, c, oh, ow), geometry  # (N*C, OH, OW) -> (N, C, OH, OW)
@@ -168,7 +169,7 @@ def avg_pool2d_backward_forward(g, shape, kernel_size, stride, padding, count_in
         "avg_pool2d", shape, kernel_size, stride, padding)
     n, c, h, w = shape
     g = _planes("avg_pool2d", g)  # (N, C, OH, OW) -> (N*C, OH, OW)
-    gx = np.empty((n * c, h, w), dtype=g.dtype)
+    gx = workspace.empty((n * c, h, w), g.dtype)
     kernel = kernels.pick(kernels.avg_pool2d_backward, kernels.avg_pool2d_backward_serial,
                           gx.size)
     kernel(g, kh, kw, sh, sw, ph, pw, bool(count_include_pad), gx)

@@ -22,6 +22,7 @@ import types
 import numpy as np
 from numba import prange
 
+from ops.kernels import workspace
 from ops.kernels.config import njit, parallel_njit
 
 __all__ = ["col2im", "conv_out_size", "im2col"]
@@ -192,7 +193,7 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), paral
             f"im2col: kernel {(kh, kw)} with dilation {(dh, dw)} does not fit the input "
             f"{(h, w)} padded by {(ph, pw)}"
         )
-    cols = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
+    cols = workspace.empty((c, kh, kw, n, oh, ow), x.dtype)
     _build(_IM2COL, cols.size, parallel)(x, cols, sh, sw, ph, pw, dh, dw)
     return cols
 
@@ -228,7 +229,7 @@ def col2im(
             f"col2im: cols of shape {cols.shape} do not match input size {(h, w)} (a kernel "
             f"{(kh, kw)} there gives {expected} windows, not {(oh, ow)})"
         )
-    x = np.empty((n, c, h, w), dtype=cols.dtype) if out is None else out
+    x = workspace.empty((n, c, h, w), cols.dtype) if out is None else out
     if x.shape != (n, c, h, w) or x.dtype != cols.dtype or not x.flags.c_contiguous:
         raise ValueError(
             f"col2im: out must be a C-contiguous {cols.dtype} array of shape "
