@@ -6,6 +6,7 @@ references (and hide NaNs a user needs to see).
 """
 
 import os
+import types
 
 # numba's OpenMP threads otherwise spin while idle and take the cores from BLAS's threads,
 # which run the GEMM right after an im2col: measured on the CNN, 55 s/epoch spinning against
@@ -23,3 +24,21 @@ parallel_njit = numba.njit(**PARALLEL_JIT)
 
 def vectorize(signatures):
     return numba.vectorize(signatures, cache=True)
+
+
+def serial_and_parallel(fn):
+    """(serial, parallel) builds of one kernel source whose loop is a ``prange``: the serial
+    one for inputs too small to pay for waking the thread pool, and for tests that check
+    the two agree."""
+    return njit(_twin(fn, "_serial")), parallel_njit(_twin(fn, "_parallel"))
+
+
+def _twin(fn, suffix):
+    """A copy of ``fn`` under another qualname: numba's cache keys files by qualname, not by
+    compile options, so the serial and parallel builds need distinct names."""
+    copy = types.FunctionType(
+        fn.__code__, fn.__globals__, fn.__name__ + suffix, fn.__defaults__, fn.__closure__
+    )
+    copy.__qualname__ = fn.__qualname__ + suffix
+    copy.__doc__ = fn.__doc__
+    return copy

@@ -17,30 +17,13 @@ Serial and parallel versions are compiled from the same source (``_IM2COL``, ``_
 (serial, parallel) pairs), so tests can check that they agree.
 """
 
-import types
-
 import numpy as np
 from numba import prange
 
 from ops.kernels import workspace
-from ops.kernels.config import njit, parallel_njit
+from ops.kernels.config import njit, serial_and_parallel
 
 __all__ = ["col2im", "conv_out_size", "im2col"]
-
-
-def _twin(fn, suffix):
-    """A copy of ``fn`` under another qualname: numba's cache keys files by qualname, not by
-    compile options, so the serial and parallel builds need distinct names."""
-    copy = types.FunctionType(
-        fn.__code__, fn.__globals__, fn.__name__ + suffix, fn.__defaults__, fn.__closure__
-    )
-    copy.__qualname__ = fn.__qualname__ + suffix
-    copy.__doc__ = fn.__doc__
-    return copy
-
-
-def _serial_and_parallel(fn):
-    return njit(_twin(fn, "_serial")), parallel_njit(_twin(fn, "_parallel"))
 
 
 _u = np.uint64  # see _im2col_kernel
@@ -125,8 +108,8 @@ def _col2im_kernel(cols, x, sh, sw, ph, pw, dh, dw):
                             x[n, c, r, _u(j * sw + s_off)] += cols[c, p, q, n, i, _u(j)]
 
 
-_IM2COL = _serial_and_parallel(_im2col_kernel)
-_COL2IM = _serial_and_parallel(_col2im_kernel)
+_IM2COL = serial_and_parallel(_im2col_kernel)
+_COL2IM = serial_and_parallel(_col2im_kernel)
 
 # Below this many column elements a parallel launch costs more than it saves (~0.1 ms to
 # wake the threads against ~1 ns per element).

@@ -25,7 +25,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from ops.kernels.config import njit, parallel_njit
+from ops.kernels.config import njit, serial_and_parallel
 
 # One thread of the numba kernel relative to numpy's batched loop (OpenBLAS on one thread),
 # by the largest side of the matrices (measured, float32, batch 512).
@@ -65,19 +65,14 @@ def _gemm_small(a, b, out):
                 o[j] += ar * row[j]
 
 
-@parallel_njit
-def batched_matmul(a, b, out):
+def _batched_matmul(a, b, out):
     """out (B, n, m) = a (B, n, k) @ b (B, k, m), parallel over the batch (each thread owns
     whole output matrices). C-contiguous operands of one float dtype."""
     for p in prange(a.shape[0]):
         _gemm_small(a[p], b[p], out[p])
 
 
-@njit
-def batched_matmul_serial(a, b, out):
-    """``batched_matmul`` on the calling thread."""
-    for p in range(a.shape[0]):
-        _gemm_small(a[p], b[p], out[p])
+batched_matmul_serial, batched_matmul = serial_and_parallel(_batched_matmul)
 
 
 def use_numba_batched(a, b):

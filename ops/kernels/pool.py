@@ -19,7 +19,7 @@ its negative-index wraparound check, which made these loops 25-50% slower (measu
 import numpy as np
 from numba import prange
 
-from ops.kernels.config import njit, parallel_njit
+from ops.kernels.config import njit, serial_and_parallel
 
 _u = np.uint64
 
@@ -94,8 +94,7 @@ def _max_any_plane(x, p, kh, kw, sh, sw, ph, pw, out, argmax):
         _max_plane(x, p, kh, kw, sh, sw, ph, pw, out, argmax)
 
 
-@parallel_njit
-def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out, argmax):
+def _max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out, argmax):
     """Max over each window.
 
     x (P, H, W) -> out (P, OH, OW) and argmax (P, OH, OW): the flat index ``h * W + w`` of
@@ -106,11 +105,7 @@ def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out, argmax):
         _max_any_plane(x, p, kh, kw, sh, sw, ph, pw, out, argmax)
 
 
-@njit
-def max_pool2d_forward_serial(x, kh, kw, sh, sw, ph, pw, out, argmax):
-    """``max_pool2d_forward`` on the calling thread."""
-    for p in range(x.shape[0]):
-        _max_any_plane(x, p, kh, kw, sh, sw, ph, pw, out, argmax)
+max_pool2d_forward_serial, max_pool2d_forward = serial_and_parallel(_max_pool2d_forward)
 
 
 @njit
@@ -121,8 +116,7 @@ def _scatter_plane(g, argmax, p, gx):
         gx[p, _u(argmax[p, k])] += g[p, k]
 
 
-@parallel_njit
-def max_pool2d_backward(g, argmax, gx):
+def _max_pool2d_backward(g, argmax, gx):
     """Scatter the gradient to the recorded maxima.
 
     g (P, Q), argmax (P, Q) flat indices into a plane of M = H * W elements -> gx (P, M):
@@ -133,11 +127,7 @@ def max_pool2d_backward(g, argmax, gx):
         _scatter_plane(g, argmax, p, gx)
 
 
-@njit
-def max_pool2d_backward_serial(g, argmax, gx):
-    """``max_pool2d_backward`` on the calling thread."""
-    for p in range(g.shape[0]):
-        _scatter_plane(g, argmax, p, gx)
+max_pool2d_backward_serial, max_pool2d_backward = serial_and_parallel(_max_pool2d_backward)
 
 
 @njit
@@ -167,8 +157,7 @@ def _avg_plane(x, p, kh, kw, sh, sw, ph, pw, count_include_pad, out):
             out[p, i, j] = total / count
 
 
-@parallel_njit
-def avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, count_include_pad, out):
+def _avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, count_include_pad, out):
     """Mean over each window.
 
     x (P, H, W) -> out (P, OH, OW). The divisor is kh * kw with ``count_include_pad`` (the
@@ -178,11 +167,7 @@ def avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, count_include_pad, out):
         _avg_plane(x, p, kh, kw, sh, sw, ph, pw, count_include_pad, out)
 
 
-@njit
-def avg_pool2d_forward_serial(x, kh, kw, sh, sw, ph, pw, count_include_pad, out):
-    """``avg_pool2d_forward`` on the calling thread."""
-    for p in range(x.shape[0]):
-        _avg_plane(x, p, kh, kw, sh, sw, ph, pw, count_include_pad, out)
+avg_pool2d_forward_serial, avg_pool2d_forward = serial_and_parallel(_avg_pool2d_forward)
 
 
 @njit
@@ -204,16 +189,11 @@ def _spread_plane(g, p, kh, kw, sh, sw, ph, pw, count_include_pad, gx):
                     gx[p, _u(a), _u(b)] += share
 
 
-@parallel_njit
-def avg_pool2d_backward(g, kh, kw, sh, sw, ph, pw, count_include_pad, gx):
+def _avg_pool2d_backward(g, kh, kw, sh, sw, ph, pw, count_include_pad, gx):
     """The adjoint of ``avg_pool2d_forward``: g (P, OH, OW) -> gx (P, H, W), zeros with
     ``g / count`` added to every element of each window."""
     for p in prange(g.shape[0]):
         _spread_plane(g, p, kh, kw, sh, sw, ph, pw, count_include_pad, gx)
 
 
-@njit
-def avg_pool2d_backward_serial(g, kh, kw, sh, sw, ph, pw, count_include_pad, gx):
-    """``avg_pool2d_backward`` on the calling thread."""
-    for p in range(g.shape[0]):
-        _spread_plane(g, p, kh, kw, sh, sw, ph, pw, count_include_pad, gx)
+avg_pool2d_backward_serial, avg_pool2d_backward = serial_and_parallel(_avg_pool2d_backward)

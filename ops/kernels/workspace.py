@@ -15,6 +15,7 @@ least recently used ones leave the pool (to be freed when their arrays are) once
 more than ``MAX_POOL_BYTES``.
 """
 
+import math
 import sys
 import threading
 
@@ -43,7 +44,8 @@ def empty(shape, dtype):
     """An uninitialised array of ``shape`` and ``dtype``, C-contiguous, from the pool when
     it is large (the caller writes every element, as with ``np.empty``)."""
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    nbytes = math.prod(shape) * dtype.itemsize  # math.prod: np.prod takes ~4 us a call
     if nbytes < MIN_BYTES:
         return np.empty(shape, dtype)
     with _lock:
