@@ -1,0 +1,182 @@
+"""Winograd F(2x2, 3x3): 3x3 stride-1 convolutions with 2.25x fewer multiplications.
+
+A 3x3 cross-correlation giving a 2x2 output tile reads a 4x4 input tile d. Winograd's
+minimal filtering (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
+2015) computes it as ``AT ((G w G^T) * (BT d BT^T)) AT^T`` (``*`` elementwise, 4x4): 16
+products instead of 36. Summed over input channels, that is 16 GEMMs, one per position of
+the 4x4 tile (T = N * tiles per image)::
+
+    V (16, C, T) = BT d BT^T         input_tiles
+    U (16, O, C) = G w G^T           filter_tiles
+    M (16, O, T) = U @ V             16 BLAS calls
+    y (N, O, oh, ow) = AT M AT^T     output_tiles
+
+The weight gradient is the same algorithm with the roles of w and the output gradient g
+swapped: a correlation of x with a 2x2 tile of g giving a 3x3 result, F(3x3, 2x2). With the
+same interpolation points (0, 1, -1, inf) its input transform is the same BT over the same
+4x4 tiles of x, so the forward's V serves the weight gradient too::
+
+    gw (O, C, 3, 3) = AT3 (sum over tiles of (G2 g G2^T) * V) AT3^T     (16 GEMMs, O x T @ T x C)
+
+The matrices come from Toom-Cook at those points; BT keeps Lavin's rows of 0 and +-1 and G,
+AT, G2 carry the matching scales. tests/kernels/test_winograd.py checks the identities in
+float64. The tile kernels spell the sparse matrices out as adds (a matrix product with 16
+multiplies per row ran 4x slower) and run parallel over (channel, sample) planes.
+"""
+
+import numpy as np
+from numba import prange
+
+from ops.kernels import workspace
+from ops.kernels.config import njit, parallel_njit
+
+__all__ = ["filter_tiles", "input_tiles", "output_tiles", "tile_counts", "weight_from_tiles"]
+
+BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float64)
+G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
+AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=np.float64)
+G2 = np.array([[1, 0], [0.5, 0.5], [0.5, -0.5], [0, -1]])
+AT3 = np.array([[1, 1, 1, 0], [0, 1, -1, 0], [0, 1, 1, 1]], dtype=np.float64)
+
+_u = np.uint64  # unsigned innermost indices, as in im2col.py: they let LLVM vectorise
+
+
+def tile_counts(out_h, out_w):
+    """(rows, cols) of 2x2 tiles covering an (out_h, out_w) output."""
+    return (out_h + 1) // 2, (out_w + 1) // 2
+
+
+@njit
+def _bt(d0, d1, d2, d3):
+    """BT @ (d0, d1, d2, d3)."""
+    return d0 - d2, d1 + d2, d2 - d1, d1 - d3
+
+
+@parallel_njit
+def _input_tiles(x, v, ph, pw, th, tw):
+    """x (N, C, H, W) -> v (4, 4, C, N*th*tw): ``v[:, :, c, (n*th + i)*tw + j] = BT d BT^T``
+    for the 4x4 patch d of x[n, c] at (2i - ph, 2j - pw), zeros outside x."""
+    n_batch, n_chan, height, width = x.shape
+    hp, wp = 2 * th + 2, 2 * tw + 2  # the zero-padded plane all tiles read
+    rows, cols = max(0, min(height, hp - ph)), max(0, min(width, wp - pw))
+    for t in prange(n_chan * n_batch):
+        c = t // n_batch
+        n = t - c * n_batch
+        plane = np.zeros((hp, wp), x.dtype)
+        for r in range(rows):
+            for s in range(cols):
+                plane[r + ph, _u(s + pw)] = x[n, c, r, _u(s)]
+        e = np.empty((4, wp), x.dtype)  # BT applied down the columns of one tile row
+        for i in range(th):
+            r = 2 * i
+            for s in range(wp):
+                e[0, _u(s)], e[1, _u(s)], e[2, _u(s)], e[3, _u(s)] = _bt(
+                    plane[r, _u(s)], plane[r + 1, _u(s)], plane[r + 2, _u(s)],
+                    plane[r + 3, _u(s)])
+            t0 = (n * th + i) * tw
+            for a in range(4):  # then along the rows: (BT d) BT^T
+                for j in range(tw):
+                    k, s = _u(t0 + j), _u(2 * j)
+                    v[a, 0, c, k], v[a, 1, c, k], v[a, 2, c, k], v[a, 3, c, k] = _bt(
+                        e[a, s], e[a, s + 1], e[a, s + 2], e[a, s + 3])
+
+
+@njit
+def _g2(g0, g1):
+    """G2 @ (g0, g1)."""
+    return g0, 0.5 * (g0 + g1), 0.5 * (g0 - g1), -g1
+
+
+@parallel_njit
+def _grad_tiles(g, u, th, tw):
+    """g (N, O, oh, ow) -> u (4, 4, O, N*th*tw): ``G2 t G2^T`` for each 2x2 tile t of g[n, o]
+    (zeros past its edges)."""
+    n_batch, n_out, oh, ow = g.shape
+    for t in prange(n_out * n_batch):
+        o = t // n_batch
+        n = t - o * n_batch
+        plane = np.zeros((2 * th, 2 * tw), g.dtype)
+        for r in range(oh):
+            for s in range(ow):
+                plane[r, _u(s)] = g[n, o, r, _u(s)]
+        e = np.empty((4, 2 * tw), g.dtype)  # G2 applied down the columns of one tile row
+        for i in range(th):
+            for s in range(2 * tw):
+                e[0, _u(s)], e[1, _u(s)], e[2, _u(s)], e[3, _u(s)] = _g2(
+                    plane[2 * i, _u(s)], plane[2 * i + 1, _u(s)])
+            t0 = (n * th + i) * tw
+            for a in range(4):
+                for j in range(tw):
+                    k, s = _u(t0 + j), _u(2 * j)
+                    u[a, 0, o, k], u[a, 1, o, k], u[a, 2, o, k], u[a, 3, o, k] = _g2(
+                        e[a, s], e[a, s + 1])
+
+
+@njit
+def _at(m0, m1, m2, m3):
+    """AT @ (m0, m1, m2, m3)."""
+    return m0 + m1 + m2, m1 - m2 - m3
+
+
+@parallel_njit
+def _output_tiles(m, y, th, tw):
+    """m (4, 4, O, N*th*tw) -> y (N, O, oh, ow): the 2x2 block of y[n, o] at (2i, 2j) is
+    ``AT m[:, :, o, (n*th + i)*tw + j] AT^T``, cropped at y's edges."""
+    n_batch, n_out, oh, ow = y.shape
+    for t in prange(n_out * n_batch):
+        o = t // n_batch
+        n = t - o * n_batch
+        e = np.empty((2, 4, tw), y.dtype)  # AT applied to the first axis, one tile row
+        for i in range(th):
+            t0 = (n * th + i) * tw
+            for b in range(4):
+                for j in range(tw):
+                    k = _u(t0 + j)
+                    e[0, b, _u(j)], e[1, b, _u(j)] = _at(
+                        m[0, b, o, k], m[1, b, o, k], m[2, b, o, k], m[3, b, o, k])
+            for a in range(min(2, oh - 2 * i)):  # then (AT m) AT^T along the second
+                r = 2 * i + a
+                for j in range(ow // 2):
+                    y[n, o, r, _u(2 * j)], y[n, o, r, _u(2 * j + 1)] = _at(
+                        e[a, 0, _u(j)], e[a, 1, _u(j)], e[a, 2, _u(j)], e[a, 3, _u(j)])
+                if ow % 2:  # an odd width keeps only the first column of the last tile
+                    j = tw - 1
+                    y[n, o, r, ow - 1] = _at(e[a, 0, j], e[a, 1, j], e[a, 2, j], e[a, 3, j])[0]
+
+
+def input_tiles(x, padding, tiles):
+    """x (N, C, H, W) -> V (16, C, N*th*tw) for tiles = (th, tw) and padding (ph, pw)."""
+    th, tw = tiles
+    n, c = x.shape[:2]
+    v = workspace.empty((4, 4, c, n * th * tw), x.dtype)
+    _input_tiles(np.ascontiguousarray(x), v, padding[0], padding[1], th, tw)
+    return v.reshape(16, c, n * th * tw)  # (4, 4, C, T) -> (16, C, T)
+
+
+def grad_tiles(g):
+    """g (N, O, oh, ow) -> (16, O, N*th*tw): G2 t G2^T for each 2x2 tile t of g."""
+    th, tw = tile_counts(*g.shape[2:])
+    n, o = g.shape[:2]
+    u = workspace.empty((4, 4, o, n * th * tw), g.dtype)
+    _grad_tiles(np.ascontiguousarray(g), u, th, tw)
+    return u.reshape(16, o, n * th * tw)  # (4, 4, O, T) -> (16, O, T)
+
+
+def output_tiles(m, out_shape):
+    """M (16, O, N*th*tw) -> y of out_shape (N, O, oh, ow)."""
+    th, tw = tile_counts(*out_shape[2:])
+    y = workspace.empty(out_shape, m.dtype)
+    _output_tiles(m.reshape(4, 4, *m.shape[1:]), y, th, tw)  # (16, O, T) -> (4, 4, O, T)
+    return y
+
+
+def filter_tiles(w):
+    """w (O, C, 3, 3) -> U (16, O, C) = G w G^T, in float64 then w's dtype."""
+    u = np.einsum("ak,ockl,bl->aboc", G, w.astype(np.float64), G, optimize=True)
+    return u.reshape(16, *w.shape[:2]).astype(w.dtype)  # (4, 4, O, C) -> (16, O, C)
+
+
+def weight_from_tiles(products):
+    """(16, O, C), the tile sums of (G2 g G2^T) * V -> gw (O, C, 3, 3) = AT3 . AT3^T."""
+    p = products.astype(np.float64).reshape(4, 4, *products.shape[1:])  # -> (4, 4, O, C)
+    return np.einsum("pa,aboc,qb->ocpq", AT3, p, AT3, optimize=True).astype(products.dtype)
