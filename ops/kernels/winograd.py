@@ -57,33 +57,36 @@ def _bt(d0, d1, d2, d3):
     return d0 - d2, d1 + d2, d2 - d1, d1 - d3
 
 
+@njit
+def _input_plane(x, v, n, c, ph, pw, th, tw):
+    """The tiles of the plane x[n, c] (see _input_tiles)."""
+    height, width = x.shape[2], x.shape[3]
+    hp, wp = 2 * th + 2, 2 * tw + 2  # the zero-padded plane all tiles read
+    plane = np.zeros((hp, wp), x.dtype)
+    for r in range(max(0, min(height, hp - ph))):
+        for s in range(max(0, min(width, wp - pw))):
+            plane[r + ph, _u(s + pw)] = x[n, c, r, _u(s)]
+    e = np.empty((4, wp), x.dtype)  # BT applied down the columns of one tile row
+    for i in range(th):
+        r = 2 * i
+        for s in range(wp):
+            e[0, _u(s)], e[1, _u(s)], e[2, _u(s)], e[3, _u(s)] = _bt(
+                plane[r, _u(s)], plane[r + 1, _u(s)], plane[r + 2, _u(s)], plane[r + 3, _u(s)])
+        t0 = (n * th + i) * tw
+        for a in range(4):  # then along the rows: (BT d) BT^T
+            for j in range(tw):
+                k, s = _u(t0 + j), _u(2 * j)
+                v[a, 0, c, k], v[a, 1, c, k], v[a, 2, c, k], v[a, 3, c, k] = _bt(
+                    e[a, s], e[a, s + 1], e[a, s + 2], e[a, s + 3])
+
+
 @parallel_njit
 def _input_tiles(x, v, ph, pw, th, tw):
     """x (N, C, H, W) -> v (4, 4, C, N*th*tw): ``v[:, :, c, (n*th + i)*tw + j] = BT d BT^T``
     for the 4x4 patch d of x[n, c] at (2i - ph, 2j - pw), zeros outside x."""
-    n_batch, n_chan, height, width = x.shape
-    hp, wp = 2 * th + 2, 2 * tw + 2  # the zero-padded plane all tiles read
-    rows, cols = max(0, min(height, hp - ph)), max(0, min(width, wp - pw))
-    for t in prange(n_chan * n_batch):
-        c = t // n_batch
-        n = t - c * n_batch
-        plane = np.zeros((hp, wp), x.dtype)
-        for r in range(rows):
-            for s in range(cols):
-                plane[r + ph, _u(s + pw)] = x[n, c, r, _u(s)]
-        e = np.empty((4, wp), x.dtype)  # BT applied down the columns of one tile row
-        for i in range(th):
-            r = 2 * i
-            for s in range(wp):
-                e[0, _u(s)], e[1, _u(s)], e[2, _u(s)], e[3, _u(s)] = _bt(
-                    plane[r, _u(s)], plane[r + 1, _u(s)], plane[r + 2, _u(s)],
-                    plane[r + 3, _u(s)])
-            t0 = (n * th + i) * tw
-            for a in range(4):  # then along the rows: (BT d) BT^T
-                for j in range(tw):
-                    k, s = _u(t0 + j), _u(2 * j)
-                    v[a, 0, c, k], v[a, 1, c, k], v[a, 2, c, k], v[a, 3, c, k] = _bt(
-                        e[a, s], e[a, s + 1], e[a, s + 2], e[a, s + 3])
+    n_batch, n_chan = x.shape[0], x.shape[1]
+    for t in prange(n_chan * n_batch):  # the body is a call: parfors compile it fast
+        _input_plane(x, v, t % n_batch, t // n_batch, ph, pw, th, tw)
 
 
 @njit
@@ -92,29 +95,34 @@ def _g2(g0, g1):
     return g0, _HALF * (g0 + g1), _HALF * (g0 - g1), -g1
 
 
+@njit
+def _grad_plane(g, u, n, o, th, tw):
+    """The tiles of the plane g[n, o] (see _grad_tiles)."""
+    oh, ow = g.shape[2], g.shape[3]
+    plane = np.zeros((2 * th, 2 * tw), g.dtype)
+    for r in range(oh):
+        for s in range(ow):
+            plane[r, _u(s)] = g[n, o, r, _u(s)]
+    e = np.empty((4, 2 * tw), g.dtype)  # G2 applied down the columns of one tile row
+    for i in range(th):
+        for s in range(2 * tw):
+            e[0, _u(s)], e[1, _u(s)], e[2, _u(s)], e[3, _u(s)] = _g2(
+                plane[2 * i, _u(s)], plane[2 * i + 1, _u(s)])
+        t0 = (n * th + i) * tw
+        for a in range(4):
+            for j in range(tw):
+                k, s = _u(t0 + j), _u(2 * j)
+                u[a, 0, o, k], u[a, 1, o, k], u[a, 2, o, k], u[a, 3, o, k] = _g2(
+                    e[a, s], e[a, s + 1])
+
+
 @parallel_njit
 def _grad_tiles(g, u, th, tw):
     """g (N, O, oh, ow) -> u (4, 4, O, N*th*tw): ``G2 t G2^T`` for each 2x2 tile t of g[n, o]
     (zeros past its edges)."""
-    n_batch, n_out, oh, ow = g.shape
+    n_batch, n_out = g.shape[0], g.shape[1]
     for t in prange(n_out * n_batch):
-        o = t // n_batch
-        n = t - o * n_batch
-        plane = np.zeros((2 * th, 2 * tw), g.dtype)
-        for r in range(oh):
-            for s in range(ow):
-                plane[r, _u(s)] = g[n, o, r, _u(s)]
-        e = np.empty((4, 2 * tw), g.dtype)  # G2 applied down the columns of one tile row
-        for i in range(th):
-            for s in range(2 * tw):
-                e[0, _u(s)], e[1, _u(s)], e[2, _u(s)], e[3, _u(s)] = _g2(
-                    plane[2 * i, _u(s)], plane[2 * i + 1, _u(s)])
-            t0 = (n * th + i) * tw
-            for a in range(4):
-                for j in range(tw):
-                    k, s = _u(t0 + j), _u(2 * j)
-                    u[a, 0, o, k], u[a, 1, o, k], u[a, 2, o, k], u[a, 3, o, k] = _g2(
-                        e[a, s], e[a, s + 1])
+        _grad_plane(g, u, t % n_batch, t // n_batch, th, tw)
 
 
 @njit
@@ -123,30 +131,35 @@ def _at(m0, m1, m2, m3):
     return m0 + m1 + m2, m1 - m2 - m3
 
 
+@njit
+def _output_plane(m, y, n, o, th, tw):
+    """The plane y[n, o] from its tiles (see _output_tiles)."""
+    oh, ow = y.shape[2], y.shape[3]
+    e = np.empty((2, 4, tw), y.dtype)  # AT applied to the first axis, one tile row
+    for i in range(th):
+        t0 = (n * th + i) * tw
+        for b in range(4):
+            for j in range(tw):
+                k = _u(t0 + j)
+                e[0, b, _u(j)], e[1, b, _u(j)] = _at(
+                    m[0, b, o, k], m[1, b, o, k], m[2, b, o, k], m[3, b, o, k])
+        for a in range(min(2, oh - 2 * i)):  # then (AT m) AT^T along the second
+            r = 2 * i + a
+            for j in range(ow // 2):
+                y[n, o, r, _u(2 * j)], y[n, o, r, _u(2 * j + 1)] = _at(
+                    e[a, 0, _u(j)], e[a, 1, _u(j)], e[a, 2, _u(j)], e[a, 3, _u(j)])
+            if ow % 2:  # an odd width keeps only the first column of the last tile
+                j = tw - 1
+                y[n, o, r, ow - 1] = _at(e[a, 0, j], e[a, 1, j], e[a, 2, j], e[a, 3, j])[0]
+
+
 @parallel_njit
 def _output_tiles(m, y, th, tw):
     """m (4, 4, O, N*th*tw) -> y (N, O, oh, ow): the 2x2 block of y[n, o] at (2i, 2j) is
     ``AT m[:, :, o, (n*th + i)*tw + j] AT^T``, cropped at y's edges."""
-    n_batch, n_out, oh, ow = y.shape
+    n_batch, n_out = y.shape[0], y.shape[1]
     for t in prange(n_out * n_batch):
-        o = t // n_batch
-        n = t - o * n_batch
-        e = np.empty((2, 4, tw), y.dtype)  # AT applied to the first axis, one tile row
-        for i in range(th):
-            t0 = (n * th + i) * tw
-            for b in range(4):
-                for j in range(tw):
-                    k = _u(t0 + j)
-                    e[0, b, _u(j)], e[1, b, _u(j)] = _at(
-                        m[0, b, o, k], m[1, b, o, k], m[2, b, o, k], m[3, b, o, k])
-            for a in range(min(2, oh - 2 * i)):  # then (AT m) AT^T along the second
-                r = 2 * i + a
-                for j in range(ow // 2):
-                    y[n, o, r, _u(2 * j)], y[n, o, r, _u(2 * j + 1)] = _at(
-                        e[a, 0, _u(j)], e[a, 1, _u(j)], e[a, 2, _u(j)], e[a, 3, _u(j)])
-                if ow % 2:  # an odd width keeps only the first column of the last tile
-                    j = tw - 1
-                    y[n, o, r, ow - 1] = _at(e[a, 0, j], e[a, 1, j], e[a, 2, j], e[a, 3, j])[0]
+        _output_plane(m, y, t % n_batch, t // n_batch, th, tw)
 
 
 def input_tiles(x, padding, tiles):
