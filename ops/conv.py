@@ -16,12 +16,11 @@ With A, B, C for them (same geometry), the VJPs for an upstream gradient g are
 Two algorithms run them:
 
 - Winograd F(2x2, 3x3) (ops/kernels/winograd.py) for 3x3, stride-1, undilated, ungrouped
-  convolutions with a few channels or more (``_use_winograd``): 16 BLAS GEMMs between tile
-  transforms, 2.25x fewer multiplications than im2col. conv2d keeps its input tiles (4x the
-  size of x), and the weight gradient reuses them. Measured against im2col, interleaved, on
-  2 cores (forward / forward+backward, N=64): 32->64 at 28x28 18.6 -> 15.2 / 52.0 -> 43.8 ms,
-  64->64 at 14x14 10.0 -> 7.3 / 27.5 -> 20.5 ms, 32->64 at 14x14 5.2 -> 4.7 / 14.3 -> 14.5 ms;
-  with one input channel it was slower, so the first layer of a CNN stays on im2col.
+  convolutions whose im2col columns would be large (``_use_winograd`` says when, and why):
+  16 BLAS GEMMs between tile transforms, 2.25x fewer multiplications than im2col. conv2d
+  keeps its input tiles (4x the size of x), and the weight gradient reuses them. Measured
+  against im2col, interleaved, on 2 cores (forward / forward+backward, N=64): 32->64 at
+  28x28 18.6 -> 15.2 / 52.0 -> 43.8 ms, 64->64 at 14x14 10.0 -> 7.3 / 27.5 -> 20.5 ms.
 - im2col/col2im (numba, ops/kernels/im2col.py) around one BLAS GEMM per group over the whole
   batch for everything else; conv2d keeps its columns for the weight gradient. Only when
   the columns (kh * kw times the size of x) would pass ``CHUNK_BYTES`` does an op unfold a
@@ -54,9 +53,11 @@ CHUNK_BYTES = 128 * 2**20
 # im2col/col2im build: False serial (see the module docstring), True parallel, None by size.
 PARALLEL_KERNELS = None
 # Winograd for 3x3, stride 1, undilated, ungrouped convolutions with at least this many
-# input channels (see _use_winograd); False turns it off.
+# channels in and out and this many bytes of im2col columns (see _use_winograd); False
+# turns it off.
 WINOGRAD = True
 WINOGRAD_MIN_CHANNELS = 8
+WINOGRAD_MIN_COLUMN_BYTES = 16 * 2**20
 
 
 # --- geometry -------------------------------------------------------------------------
@@ -186,21 +187,27 @@ def _unfold(x, kernel, stride, padding, dilation, groups):
     return cols.reshape(groups, -1, cols.shape[3] * cols.shape[4] * cols.shape[5])
 
 
-def _use_winograd(x_shape, w_shape, stride, dilation, groups, itemsize):
-    """Whether Winograd F(2x2, 3x3) (ops/kernels/winograd.py) runs this convolution.
+def _use_winograd(w_shape, n, out_size, stride, dilation, groups, itemsize):
+    """Whether Winograd F(2x2, 3x3) (ops/kernels/winograd.py) runs the convolution of a
+    batch of n with w (O, C, kh, kw) giving out_size (oh, ow) (or its adjoints).
 
-    It needs a 3x3 kernel, stride 1, no dilation and one group, and pays from a few
-    channels in and out on (the first layer of a CNN, one channel in, is faster as im2col). Its tiles
-    take 4x the input and 4x the output; past 4 * CHUNK_BYTES, im2col's chunks bound the
-    memory instead.
+    It needs a 3x3 kernel, stride 1, no dilation and one group. It pays when im2col's
+    columns (C*9 x N*oh*ow) are too big for the cache and im2col streams them from memory
+    (measured on 2 cores, 32 MB L3, N=64, forward+backward: 32->64 at 28x28, 58 MB of
+    columns, 16% faster; 64->64 at 14x14, 29 MB, 25% faster; 32->64 at 14x14, 14 MB, the
+    same alone and ~10% slower inside the CNN's training step), and not with a channel or
+    two (the first layer of a CNN was 7x slower). Its tiles take 4x the input and 4x the
+    output; past 4 * CHUNK_BYTES, im2col's chunks bound the memory instead.
     """
     if not (WINOGRAD and tuple(w_shape[2:]) == (3, 3) and stride == (1, 1)
             and dilation == (1, 1) and groups == 1
             and min(w_shape[:2]) >= WINOGRAD_MIN_CHANNELS):
         return False
-    tiles_bytes = 4 * itemsize * x_shape[0] * (x_shape[1] + w_shape[0]) * (
-        (x_shape[2] + 3) * (x_shape[3] + 3))  # generous: output <= padded input size
-    return tiles_bytes <= 4 * CHUNK_BYTES
+    positions = n * out_size[0] * out_size[1]
+    column_bytes = w_shape[1] * 9 * positions * itemsize
+    tile_bytes = 4 * (w_shape[0] + w_shape[1]) * itemsize * n * (
+        (out_size[0] + 1) * (out_size[1] + 1))  # tiles cover the output rounded up to even
+    return WINOGRAD_MIN_COLUMN_BYTES <= column_bytes and tile_bytes <= 4 * CHUNK_BYTES
 
 
 def _winograd_conv(x, u, padding, out_shape):
@@ -227,7 +234,7 @@ def conv2d_forward(x, w, b=None, *, stride, padding, dilation, groups):
     oh, ow = _out_size(x.shape[2:], kernel, stride, padding, dilation)
     w3 = _weight_matrix(w, groups)  # (G, O/G, C/G*kh*kw)
     bias = None if b is None else b.astype(dtype, copy=False).reshape(o, 1, 1)
-    if _use_winograd(x.shape, w.shape, stride, dilation, groups, dtype.itemsize):
+    if _use_winograd(w.shape, n, (oh, ow), stride, dilation, groups, dtype.itemsize):
         out, tiles = _winograd_conv(x, winograd.filter_tiles(w), padding, (n, o, oh, ow))
         if bias is not None:
             out += bias
@@ -295,7 +302,7 @@ def conv_transpose2d_forward(y, w, b=None, *, out_size, stride, padding, dilatio
         )
     dtype = _common_dtype(y, w, b)
     y, w = _extend(y.astype(dtype, copy=False), full), w.astype(dtype, copy=False)
-    if max(padding) <= 2 and _use_winograd(y.shape, w.shape, stride, dilation, groups,
+    if max(padding) <= 2 and _use_winograd(w.shape, n, full, stride, dilation, groups,
                                            dtype.itemsize):
         # Stride 1: the adjoint is a convolution of y with w turned 180 degrees, its in and
         # out channels swapped, (O, C, kh, kw) -> (C, O, kh, kw), and padding 2 - p.
@@ -364,7 +371,7 @@ def conv2d_weight_grad_forward(x, y, *, kernel_size, stride, padding, dilation, 
         )
     dtype = _common_dtype(x, y)
     x, y = x.astype(dtype, copy=False), _extend(y.astype(dtype, copy=False), full)
-    if _use_winograd(x.shape, w_shape, stride, dilation, groups, dtype.itemsize):
+    if _use_winograd(w_shape, x.shape[0], full, stride, dilation, groups, dtype.itemsize):
         if tiles is None or tiles.dtype != dtype:
             tiles = winograd.input_tiles(x, padding, winograd.tile_counts(*full))
         # (16, O, T) @ (16, T, C): the tile sums of (G2 g G2^T) * V, one GEMM per position

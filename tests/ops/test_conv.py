@@ -194,13 +194,16 @@ def test_second_order_in_chunks(monkeypatch):
 @contextlib.contextmanager
 def winograd_for_any_channels():
     """Every 3x3, stride-1, undilated, ungrouped convolution takes the Winograd path, however
-    few its channels (by default the path starts at ops.conv.WINOGRAD_MIN_CHANNELS)."""
-    saved = ops.conv.WINOGRAD, ops.conv.WINOGRAD_MIN_CHANNELS
-    ops.conv.WINOGRAD, ops.conv.WINOGRAD_MIN_CHANNELS = True, 1
+    small (by default only large ones do: see ops.conv._use_winograd)."""
+    names = ("WINOGRAD", "WINOGRAD_MIN_CHANNELS", "WINOGRAD_MIN_COLUMN_BYTES")
+    saved = [getattr(ops.conv, name) for name in names]
+    for name, value in zip(names, (True, 1, 0)):
+        setattr(ops.conv, name, value)
     try:
         yield
     finally:
-        ops.conv.WINOGRAD, ops.conv.WINOGRAD_MIN_CHANNELS = saved
+        for name, value in zip(names, saved):
+            setattr(ops.conv, name, value)
 
 
 @st.composite
@@ -221,13 +224,15 @@ def winograd_cases(draw, max_side=7, max_channels=3):
 def test_which_convolutions_take_winograd():
     use = ops.conv._use_winograd
     one = (1, 1)
-    assert use((64, 32, 28, 28), (64, 32, 3, 3), one, one, 1, 4)  # the benchmark's layer
-    assert not use((64, 1, 28, 28), (32, 1, 3, 3), one, one, 1, 4)  # one channel in
-    assert not use((64, 32, 28, 28), (64, 32, 3, 3), (2, 2), one, 1, 4)
-    assert not use((64, 32, 28, 28), (64, 32, 3, 3), one, (2, 2), 1, 4)
-    assert not use((64, 32, 28, 28), (64, 16, 3, 3), one, one, 2, 4)
-    assert not use((64, 32, 28, 28), (64, 32, 5, 5), one, one, 1, 4)
-    assert not use((4096, 64, 64, 64), (64, 64, 3, 3), one, one, 1, 4)  # tiles past 512 MB
+    assert use((64, 32, 3, 3), 64, (28, 28), one, one, 1, 4)  # the benchmark's layer
+    assert use((64, 64, 3, 3), 64, (14, 14), one, one, 1, 4)
+    assert not use((64, 32, 3, 3), 64, (14, 14), one, one, 1, 4)  # columns fit the cache
+    assert not use((32, 1, 3, 3), 64, (28, 28), one, one, 1, 4)  # one channel in
+    assert not use((64, 32, 3, 3), 64, (28, 28), (2, 2), one, 1, 4)
+    assert not use((64, 32, 3, 3), 64, (28, 28), one, (2, 2), 1, 4)
+    assert not use((64, 16, 3, 3), 64, (28, 28), one, one, 2, 4)
+    assert not use((64, 32, 5, 5), 64, (28, 28), one, one, 1, 4)
+    assert not use((64, 64, 3, 3), 4096, (64, 64), one, one, 1, 4)  # tiles past 512 MB
 
 
 @given(winograd_cases(), st.booleans())
@@ -237,7 +242,8 @@ def test_winograd_gradients(case, with_bias):
     x, w, b = _arrays(case)
     params = case["params"]
     with winograd_for_any_channels():
-        assert ops.conv._use_winograd(x.shape, w.shape, (1, 1), (1, 1), 1, 8)
+        out_size = naive.conv2d(x, w, **params).shape[2:]
+        assert ops.conv._use_winograd(w.shape, x.shape[0], out_size, (1, 1), (1, 1), 1, 8)
         if with_bias:
             assert gradcheck(lambda x, w, b: ops.conv2d(x, w, b, **params), [x, w, b])
         else:
