@@ -42,8 +42,9 @@ A few large calls are robust.
 import numpy as np
 
 from autograd.function import call, defop
+from ops.conv_geometry import check_conv, common_dtype, output_size, pair, parse_geometry
 from ops.kernels import winograd, workspace
-from ops.kernels.im2col import col2im, conv_out_size, im2col
+from ops.kernels.im2col import col2im, im2col
 from ops.shape import reshape
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d"]
@@ -58,70 +59,6 @@ PARALLEL_KERNELS = None
 WINOGRAD = True
 WINOGRAD_MIN_CHANNELS = 8
 WINOGRAD_MIN_COLUMN_BYTES = 16 * 2**20
-
-
-# --- geometry -------------------------------------------------------------------------
-def _pair(v, what, name, least):
-    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
-    if len(pair) != 2 or not all(isinstance(e, (int, np.integer)) and e >= least for e in pair):
-        raise ValueError(f"{name}: {what} must be an int or a pair of ints >= {least}, got {v!r}")
-    return int(pair[0]), int(pair[1])
-
-
-def _geometry(name, stride, padding, dilation, groups):
-    if not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
-    return {
-        "stride": _pair(stride, "stride", name, 1),
-        "padding": _pair(padding, "padding", name, 0),
-        "dilation": _pair(dilation, "dilation", name, 1),
-        "groups": int(groups),
-    }
-
-
-def _common_dtype(*arrays):
-    dtype = np.result_type(*[a.dtype for a in arrays if a is not None])
-    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
-
-
-def _check_conv(name, x_shape, w_shape, b_shape, stride, padding, dilation, groups):
-    """Shapes of conv2d(x, w, b): ValueError naming them when they don't fit."""
-    x_shape, w_shape = tuple(x_shape), tuple(w_shape)
-    if len(x_shape) != 4 or len(w_shape) != 4:
-        raise ValueError(
-            f"{name}: expected x (N, C, H, W) and w (C_out, C_in // groups, kh, kw), "
-            f"got x {x_shape} and w {w_shape}"
-        )
-    c_in, c_out = x_shape[1], w_shape[0]
-    if c_in % groups or c_out % groups:
-        raise ValueError(
-            f"{name}: channels must be divisible by groups={groups}: x {x_shape} "
-            f"has {c_in} input channels, w {w_shape} has {c_out} output channels"
-        )
-    if w_shape[1] != c_in // groups:
-        raise ValueError(
-            f"{name}: w {w_shape} expects {w_shape[1] * groups} input channels "
-            f"(groups={groups}), x {x_shape} has {c_in}"
-        )
-    if b_shape is not None and tuple(b_shape) != (c_out,):
-        raise ValueError(
-            f"{name}: bias shape {tuple(b_shape)} does not match the {c_out} "
-            f"output channels of w {w_shape}"
-        )
-    size = tuple(x_shape[2 + i] + 2 * padding[i] for i in range(2))
-    span = tuple(dilation[i] * (w_shape[2 + i] - 1) + 1 for i in range(2))
-    if span[0] > size[0] or span[1] > size[1] or 0 in w_shape[2:]:
-        raise ValueError(
-            f"{name}: kernel {w_shape[2:]} with dilation {dilation} spans {span}, "
-            f"larger than the padded input {size} (x {x_shape}, w {w_shape}, "
-            f"padding {padding})"
-        )
-
-
-def _out_size(in_size, kernel, stride, padding, dilation):
-    return tuple(
-        conv_out_size(in_size[i], kernel[i], stride[i], padding[i], dilation[i]) for i in range(2)
-    )
 
 
 # --- array helpers (ndarrays only) ----------------------------------------------------
@@ -227,11 +164,11 @@ def conv2d_forward(x, w, b=None, *, stride, padding, dilation, groups):
     batch was unfolded in one chunk, else ``{}``.
     """
     b_shape = None if b is None else b.shape
-    _check_conv("conv2d", x.shape, w.shape, b_shape, stride, padding, dilation, groups)
-    dtype = _common_dtype(x, w, b)
+    check_conv("conv2d", x.shape, w.shape, b_shape, stride, padding, dilation, groups)
+    dtype = common_dtype(x, w, b)
     x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
     n, o, kernel = x.shape[0], w.shape[0], w.shape[2:]
-    oh, ow = _out_size(x.shape[2:], kernel, stride, padding, dilation)
+    oh, ow = output_size(x.shape[2:], kernel, stride, padding, dilation)
     w3 = _weight_matrix(w, groups)  # (G, O/G, C/G*kh*kw)
     bias = None if b is None else b.astype(dtype, copy=False).reshape(o, 1, 1)
     if _use_winograd(w.shape, n, (oh, ow), stride, dilation, groups, dtype.itemsize):
@@ -287,8 +224,8 @@ def conv_transpose2d_forward(y, w, b=None, *, out_size, stride, padding, dilatio
         )
     n, o, c = y.shape[0], w.shape[0], w.shape[1] * groups
     x_shape = (n, c) + tuple(out_size)
-    _check_conv("conv_transpose2d", x_shape, w.shape, None, stride, padding, dilation, groups)
-    full = _out_size(out_size, w.shape[2:], stride, padding, dilation)
+    check_conv("conv_transpose2d", x_shape, w.shape, None, stride, padding, dilation, groups)
+    full = output_size(out_size, w.shape[2:], stride, padding, dilation)
     if y.shape[:2] != (n, o) or y.shape[2] > full[0] or y.shape[3] > full[1]:
         raise ValueError(
             f"conv_transpose2d: x {y.shape} does not fit w {w.shape} and output "
@@ -300,7 +237,7 @@ def conv_transpose2d_forward(y, w, b=None, *, out_size, stride, padding, dilatio
             f"conv_transpose2d: bias shape {b.shape} does not match the {c} "
             f"output channels of w {w.shape} (groups={groups})"
         )
-    dtype = _common_dtype(y, w, b)
+    dtype = common_dtype(y, w, b)
     y, w = _extend(y.astype(dtype, copy=False), full), w.astype(dtype, copy=False)
     if max(padding) <= 2 and _use_winograd(w.shape, n, full, stride, dilation, groups,
                                            dtype.itemsize):
@@ -360,8 +297,8 @@ def conv2d_weight_grad_forward(x, y, *, kernel_size, stride, padding, dilation, 
             f"got x {x.shape} and y {y.shape}"
         )
     w_shape = (y.shape[1], x.shape[1] // groups) + tuple(kernel_size)
-    _check_conv("conv2d_weight_grad", x.shape, w_shape, None, stride, padding, dilation, groups)
-    full = _out_size(x.shape[2:], kernel_size, stride, padding, dilation)
+    check_conv("conv2d_weight_grad", x.shape, w_shape, None, stride, padding, dilation, groups)
+    full = output_size(x.shape[2:], kernel_size, stride, padding, dilation)
     if y.shape[:2] != (x.shape[0], w_shape[0]) or y.shape[2] > full[0] or y.shape[3] > full[1]:
         raise ValueError(
             f"conv2d_weight_grad: y {y.shape} is not the output shape "
@@ -369,7 +306,7 @@ def conv2d_weight_grad_forward(x, y, *, kernel_size, stride, padding, dilation, 
             f"{tuple(kernel_size)} (stride {stride}, padding {padding}, dilation "
             f"{dilation})"
         )
-    dtype = _common_dtype(x, y)
+    dtype = common_dtype(x, y)
     x, y = x.astype(dtype, copy=False), _extend(y.astype(dtype, copy=False), full)
     if _use_winograd(w_shape, x.shape[0], full, stride, dilation, groups, dtype.itemsize):
         if tiles is None or tiles.dtype != dtype:
@@ -429,7 +366,7 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     >>> conv2d(x, w, padding=1).shape
     (8, 16, 28, 28)
     """
-    return _conv2d(x, w, b, **_geometry("conv2d", stride, padding, dilation, groups))
+    return _conv2d(x, w, b, **parse_geometry("conv2d", stride, padding, dilation, groups))
 
 
 def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
@@ -477,8 +414,8 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilati
     >>> conv_transpose2d(x, Tensor(np.random.randn(16, 8, 4, 4)), stride=2, padding=1).shape
     (2, 8, 14, 14)
     """
-    geometry = _geometry("conv_transpose2d", stride, padding, dilation, groups)
-    extra = _pair(output_padding, "output_padding", "conv_transpose2d", 0)
+    geometry = parse_geometry("conv_transpose2d", stride, padding, dilation, groups)
+    extra = pair(output_padding, "output_padding", "conv_transpose2d", 0)
     s, p, d = geometry["stride"], geometry["padding"], geometry["dilation"]
     if any(extra[i] >= max(s[i], d[i]) for i in range(2)):
         raise ValueError(
