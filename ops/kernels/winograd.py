@@ -22,8 +22,10 @@ The matrices come from Toom-Cook at those points; BT keeps Lavin's rows of 0 and
 AT, G2 carry the matching scales. tests/kernels/test_winograd.py checks the identities in
 float64. F(4x4, 3x3) (36 GEMMs, 4x fewer multiplications, tiles 2.25x the size of the data
 instead of 4x) was tried too: its transforms took about twice as long, and a forward pass
-came out equal at 28x28 and 25% slower at 14x14 (N=64, C 32->64, 2 cores). The tile kernels spell the sparse matrices out as adds (a matrix product with 16
-multiplies per row ran 4x slower) and run parallel over (channel, sample) planes.
+came out equal at 28x28 and 25% slower at 14x14 (N=64, C 32->64, 2 cores).
+
+The tile kernels spell the sparse matrices out as adds (loops of general matrix products
+ran 3-5x slower, tried for F(4x4, 3x3)) and run parallel over (channel, sample) planes.
 """
 
 import numpy as np
@@ -32,7 +34,8 @@ from numba import prange
 from ops.kernels import workspace
 from ops.kernels.config import njit, parallel_njit
 
-__all__ = ["filter_tiles", "input_tiles", "output_tiles", "tile_counts", "weight_from_tiles"]
+__all__ = ["filter_tiles", "grad_tiles", "input_tiles", "output_tiles", "tile_counts",
+           "weight_from_tiles"]
 
 BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float64)
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
