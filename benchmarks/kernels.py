@@ -79,7 +79,15 @@ from ops.kernels import matmul as mm  # noqa: E402
 RESULTS = os.path.join(os.path.dirname(__file__), "results", "kernels.json")
 
 
-def _torch():
+# PyTorch's CPU libraries each choose their instruction set when they load; these cap all
+# three at AVX2 (--torch-avx2), the set numpy's BLAS is pinned to on the development machine.
+TORCH_AVX2_ENV = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2",
+                  "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
+
+
+def _torch(avx2=False):
+    if avx2:
+        os.environ.update(TORCH_AVX2_ENV)
     try:
         import torch
     except ImportError:
@@ -339,7 +347,8 @@ def markdown(rows, meta, compile_rows):
     lines = [
         f"Kernel benchmarks: {meta['threads']} thread(s) for numba, BLAS and PyTorch; median "
         f"of {meta['repeats']} interleaved runs; load average {meta['load_before']:.1f} "
-        f"before, {meta['load_after']:.1f} after; torch {meta['torch'] or 'not installed'}; "
+        f"before, {meta['load_after']:.1f} after; torch {meta['torch'] or 'not installed'}"
+        f"{' capped at AVX2' if meta['torch_avx2'] else ''}; "
         f"freed memory {'kept for reuse' if meta['keep_freed_memory'] else 'returned to the OS'}.",
         "",
         "| case | unit | ours | numpy | PyTorch | ours vs numpy | ours vs PyTorch | other |",
@@ -372,6 +381,8 @@ def main():
                    help="threads for numba, BLAS and PyTorch (default: all cores)")
     p.add_argument("--repeats", type=int, default=15, help="timed runs per implementation")
     p.add_argument("--no-compile", action="store_true", help="skip the compile-time probe")
+    p.add_argument("--torch-avx2", action="store_true",
+                   help="cap PyTorch's oneDNN, ATen and MKL at AVX2 instructions")
     p.add_argument("--os-allocator", action="store_true",
                    help="leave glibc's malloc settings alone (see the module docstring)")
     p.add_argument("--only", choices=["matmul", "conv", "pool"], action="append",
@@ -379,7 +390,7 @@ def main():
     args = p.parse_args()
     kept = False if args.os_allocator else keep_freed_memory()
     numba.set_num_threads(THREADS)
-    torch = _torch()
+    torch = _torch(avx2=args.torch_avx2)
     load_before = os.getloadavg()[0]
     groups = {"matmul": matmul_cases, "conv": conv_cases, "pool": pool_cases}
     rows = []
@@ -392,7 +403,8 @@ def main():
             "load_after": os.getloadavg()[0], "machine": platform.processor() or platform.machine(),
             "cpu_count": os.cpu_count(), "numba": numba.__version__,
             "numba_threading_layer": numba.threading_layer(), "numpy": np.__version__,
-            "torch": torch.__version__ if torch is not None else None}
+            "torch": torch.__version__ if torch is not None else None,
+            "torch_avx2": args.torch_avx2}
     print(markdown(rows, meta, compile_rows))
     for row in rows:
         row["ratios"] = ratios(row)
