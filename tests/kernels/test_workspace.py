@@ -70,18 +70,29 @@ def test_the_pool_stays_within_its_budget(monkeypatch):
 
 
 def test_threads_never_share_a_block():
-    failures = []
+    # every array handed out while others are alive must not overlap any of them
+    live, lock, failures, addresses = [], threading.Lock(), [], set()
 
-    def worker(seed):
-        for i in range(200):
+    def worker():
+        mine = []
+        for _ in range(100):
             a = workspace.empty(BIG, np.float32)
-            a.fill(seed + i)
-            if not np.all(a == seed + i):
-                failures.append((seed, i))
+            with lock:
+                if any(np.shares_memory(a, b) for b in live):
+                    failures.append(a)
+                live.append(a)
+                addresses.add(a.__array_interface__["data"][0])
+                mine.append(a)
+                if len(mine) > 3:  # let one go: its block may be handed out again
+                    old = mine.pop(0)
+                    live[:] = [b for b in live if b is not old]
+                    del old
+            del a
 
-    threads = [threading.Thread(target=worker, args=(1000 * k,)) for k in range(4)]
+    threads = [threading.Thread(target=worker) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert not failures
+    assert len(addresses) < 100  # blocks were reused, not 400 fresh allocations
