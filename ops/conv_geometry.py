@@ -8,7 +8,10 @@ from ops.kernels.im2col import conv_out_size
 
 def pair(v, what, name, least):
     """v as a pair of ints >= least (an int stands for both)."""
-    values = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
+    if isinstance(v, (int, np.integer)):
+        values = (v, v)
+    else:
+        values = tuple(v) if isinstance(v, (tuple, list)) else ()  # e.g. 1.5: not a pair
     if len(values) != 2 or not all(isinstance(e, (int, np.integer)) and e >= least
                                    for e in values):
         raise ValueError(f"{name}: {what} must be an int or a pair of ints >= {least}, got {v!r}")

@@ -1,0 +1,101 @@
+"""ops/conv_geometry.py: argument parsing and shape checks, directly and through the conv
+ops, whose errors name the op and the offending shapes or values."""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import ops
+from ops.conv_geometry import check_conv, common_dtype, output_size, pair, parse_geometry
+from tests import naive
+
+
+# --- the helpers ----------------------------------------------------------------------------
+def test_pair():
+    assert pair(3, "stride", "conv2d", 1) == (3, 3)
+    assert pair((1, 2), "stride", "conv2d", 1) == (1, 2)
+    assert pair(np.int64(0), "padding", "conv2d", 0) == (0, 0)
+    for bad in (0, (1, 0), (1, 2, 3), 1.5, (1, 2.0)):
+        with pytest.raises(ValueError, match=r"conv2d: stride must be an int or a pair"):
+            pair(bad, "stride", "conv2d", 1)
+
+
+def test_parse_geometry():
+    assert parse_geometry("conv2d", 2, (1, 0), 1, 4) == {
+        "stride": (2, 2), "padding": (1, 0), "dilation": (1, 1), "groups": 4}
+    for groups in (0, 1.0, None):
+        with pytest.raises(ValueError, match="conv_transpose2d: groups must be a positive int"):
+            parse_geometry("conv_transpose2d", 1, 0, 1, groups)
+
+
+def test_common_dtype():
+    f32, f64 = np.zeros(1, np.float32), np.zeros(1)
+    assert common_dtype(f32, f32, None) == np.float32
+    assert common_dtype(f32, f64) == np.float64
+    assert common_dtype(np.zeros(1, np.int64), f32) == np.float64  # ints compute in float64
+    assert common_dtype(np.zeros(1, np.float16)) == np.float64
+
+
+@given(st.integers(1, 12), st.integers(1, 4), st.integers(1, 3), st.integers(0, 3),
+       st.integers(1, 3))
+def test_output_size_matches_the_naive_loops(size, k, s, p, d):
+    span = d * (k - 1) + 1
+    assume(span <= size + 2 * p)
+    x, w = np.zeros((1, 1, size, size + 1)), np.zeros((1, 1, k, k))
+    expected = naive.conv2d(x, w, stride=s, padding=p, dilation=d).shape[2:]
+    assert output_size((size, size + 1), (k, k), (s, s), (p, p), (d, d)) == expected
+
+
+def test_check_conv_accepts_what_fits():
+    check_conv("conv2d", (2, 4, 5, 5), (6, 2, 3, 3), (6,), (1, 1), (0, 0), (1, 1), 2)
+
+
+# --- bad geometry ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "x_shape, w_shape, kwargs, message",
+    [
+        ((1, 2, 4, 4), (3, 2, 5, 5), {}, r"kernel \(5, 5\).*padded input \(4, 4\)"),
+        ((1, 2, 4, 4), (3, 2, 3, 3), {"dilation": 2}, r"spans \(5, 5\).*\(4, 4\)"),
+        ((1, 3, 8, 8), (4, 1, 3, 3), {"groups": 2}, r"divisible by groups=2.*\(1, 3, 8, 8\)"),
+        ((1, 4, 8, 8), (3, 2, 3, 3), {"groups": 2}, r"divisible by groups=2.*\(3, 2, 3, 3\)"),
+        ((1, 4, 8, 8), (6, 3, 3, 3), {}, r"w \(6, 3, 3, 3\) expects 3 input channels.*4"),
+        ((1, 4, 8, 8), (6, 4, 3, 3), {"groups": 2}, r"expects 8 input channels"),
+        ((4, 8, 8), (6, 4, 3, 3), {}, r"x \(4, 8, 8\)"),
+        ((1, 4, 8, 8), (6, 4, 3, 3), {"stride": 0}, "stride"),
+        ((1, 4, 8, 8), (6, 4, 3, 3), {"padding": (1, 2, 3)}, "padding"),
+        ((1, 4, 8, 8), (6, 4, 3, 3), {"groups": 0}, "groups"),
+    ],
+)
+def test_conv2d_bad_geometry(x_shape, w_shape, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ops.conv2d(np.zeros(x_shape), np.zeros(w_shape), **kwargs)
+
+
+def test_bad_bias():
+    with pytest.raises(ValueError, match=r"bias shape \(5,\).*6"):
+        ops.conv2d(np.zeros((1, 4, 8, 8)), np.zeros((6, 4, 3, 3)), np.zeros(5))
+    with pytest.raises(ValueError, match=r"bias shape \(5,\).*6 output channels"):
+        ops.conv_transpose2d(np.zeros((1, 4, 8, 8)), np.zeros((4, 3, 3, 3)), np.zeros(5), groups=2)
+
+
+@pytest.mark.parametrize(
+    "x_shape, w_shape, kwargs, message",
+    [
+        ((1, 4, 3, 3), (3, 2, 3, 3), {}, r"x \(1, 4, 3, 3\) has 4 channels; w \(3, 2, 3, 3\)"),
+        ((1, 3, 3, 3), (3, 2, 3, 3), {"groups": 2}, r"divisible by groups=2"),
+        ((1, 2, 3, 3), (2, 2, 3, 3), {"stride": 2, "output_padding": 2}, "output_padding"),
+        ((1, 2, 1, 1), (2, 2, 1, 1), {"padding": 1}, r"empty output"),
+        ((2, 3, 3), (2, 2, 3, 3), {}, r"x \(2, 3, 3\)"),
+    ],
+)
+def test_conv_transpose2d_bad_geometry(x_shape, w_shape, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ops.conv_transpose2d(np.zeros(x_shape), np.zeros(w_shape), **kwargs)
+
+
+def test_conv1d_bad_geometry():
+    with pytest.raises(ValueError, match=r"conv1d: .*x \(2, 3, 4, 5\)"):
+        ops.conv1d(np.zeros((2, 3, 4, 5)), np.zeros((2, 3, 3)))
+    with pytest.raises(ValueError, match=r"kernel \(1, 7\)"):
+        ops.conv1d(np.zeros((2, 3, 5)), np.zeros((2, 3, 7)))
