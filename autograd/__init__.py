@@ -5,12 +5,17 @@
 >>> w = ag.tensor([[1.0], [2.0], [3.0]], requires_grad=True)
 >>> loss = ops.relu(x @ w).mean()
 >>> loss.backward()
+
+The layers, bottom to top: ``autograd.core`` (the engine) <- ``ops`` (the op library) <-
+``optim`` <- ``autograd.nn`` <- ``autograd.train``. This package's own namespace is the front
+door: it re-exports the engine and imports the op library, which gives Tensor its operators.
 """
 
-from autograd.tensor import Tensor, get_default_dtype, set_default_dtype, tensor
-from autograd.function import REGISTRY, Op, call, defop
-from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from autograd.engine import grad
+from autograd.core import (
+    REGISTRY, Op, Tensor, call, defop, enable_grad, get_default_dtype, grad, is_grad_enabled,
+    no_grad, set_default_dtype, set_grad_enabled, tensor,
+)
+import ops  # noqa: F401  (installs Tensor's operators and methods)
 
 __all__ = [
     "Tensor", "tensor", "set_default_dtype", "get_default_dtype", "defop", "Op", "call",

@@ -7,8 +7,8 @@ Tensors, so the gradient stays differentiable.
 
 import numpy as np
 
-from autograd.function import defop
-from autograd.tensor import Tensor
+from autograd.core.registry import defop
+from autograd.core.tensor import Tensor
 
 __all__ = ["scaled_dot_product_attention"]
 

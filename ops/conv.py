@@ -41,7 +41,7 @@ A few large calls are robust.
 
 import numpy as np
 
-from autograd.function import call, defop
+from autograd.core.registry import call, defop
 from ops.conv_geometry import check_conv, common_dtype, output_size, pair, parse_geometry
 from ops.kernels import winograd, workspace
 from ops.kernels.im2col import col2im, im2col

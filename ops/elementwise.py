@@ -7,8 +7,8 @@ through a comparison.
 
 import numpy as np
 
-from autograd.function import defop
-from autograd.tensor import Tensor
+from autograd.core.registry import defop
+from autograd.core.tensor import Tensor
 from ops.kernels.special import erf as _erf_ufunc
 
 __all__ = [

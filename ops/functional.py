@@ -8,8 +8,8 @@ import numbers
 
 import numpy as np
 
-from autograd.function import call, defop
-from autograd.tensor import Tensor
+from autograd.core.registry import call, defop
+from autograd.core.tensor import Tensor
 from ops.indexing import scatter_add
 
 __all__ = ["softmax", "log_softmax", "linear", "dropout", "embedding"]

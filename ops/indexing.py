@@ -2,17 +2,10 @@
 
 import numpy as np
 
-from autograd.function import call, defop
-from autograd.tensor import Tensor
+from autograd.core.registry import call, defop
+from autograd.core.tensor import unwrap_index
 
 __all__ = ["getitem", "scatter_add", "unwrap_index"]
-
-
-def unwrap_index(index):
-    """Tensors inside an index become their arrays (indices carry no gradient)."""
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index.data if isinstance(index, Tensor) else index
 
 
 def _has_int_array(index):

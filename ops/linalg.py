@@ -5,8 +5,8 @@ import string
 
 import numpy as np
 
-from autograd.function import call, defop
-from autograd.tensor import Tensor
+from autograd.core.registry import call, defop
+from autograd.core.tensor import Tensor
 from ops.kernels.matmul import matmul as kernel_matmul
 
 __all__ = ["matmul", "einsum"]

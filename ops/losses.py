@@ -8,8 +8,8 @@ differentiable.
 
 import numpy as np
 
-from autograd.function import call, defop
-from autograd.tensor import Tensor
+from autograd.core.registry import call, defop
+from autograd.core.tensor import Tensor
 from ops.elementwise import sigmoid
 from ops.functional import (
     OutOfRangeError,

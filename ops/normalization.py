@@ -7,8 +7,8 @@ Tensor, so the gradient stays differentiable in ``x`` (second derivatives are ex
 
 import numpy as np
 
-from autograd.function import defop
-from autograd.tensor import Tensor
+from autograd.core.registry import defop
+from autograd.core.tensor import Tensor
 
 __all__ = ["batch_norm", "layer_norm"]
 

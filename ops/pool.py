@@ -8,8 +8,8 @@ pair (max: scatter <-> gather at the recorded argmax; avg: spread <-> average), 
 
 import numpy as np
 
-from autograd.function import call, defop
-from autograd.tensor import Tensor
+from autograd.core.registry import call, defop
+from autograd.core.tensor import Tensor
 from ops.kernels import pool as kernels
 from ops.kernels import workspace
 from ops.reductions import mean

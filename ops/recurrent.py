@@ -11,7 +11,7 @@ The VJPs loop over time on ndarrays, so these ops are registered ``twice=False``
 
 import numpy as np
 
-from autograd.function import defop
+from autograd.core.registry import defop
 from ops.kernels import recurrent as kernels
 
 __all__ = ["gru_sequence", "lstm_sequence", "rnn_sequence"]

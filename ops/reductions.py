@@ -11,8 +11,8 @@ import builtins
 
 import numpy as np
 
-from autograd.function import call, defop
-from autograd.tensor import Tensor
+from autograd.core.registry import call, defop
+from autograd.core.tensor import Tensor
 
 __all__ = ["logsumexp", "max", "mean", "min", "norm", "std", "sum", "var"]
 

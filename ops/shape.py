@@ -12,8 +12,8 @@ per Tensor input.
 
 import numpy as np
 
-from autograd.function import defop
-from autograd.tensor import Tensor
+from autograd.core.registry import defop
+from autograd.core.tensor import Tensor
 from ops.indexing import getitem
 
 __all__ = [

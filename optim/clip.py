@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from autograd.tensor import Tensor
+from autograd.core.tensor import Tensor
 
 
 def _grads(params, name):

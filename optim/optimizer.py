@@ -10,8 +10,8 @@ import numbers
 
 import numpy as np
 
-from autograd.grad_mode import enable_grad
-from autograd.tensor import Tensor
+from autograd.core.grad_mode import enable_grad
+from autograd.core.tensor import Tensor
 
 
 class Optimizer:

@@ -6,7 +6,7 @@ import pkgutil
 import autograd  # noqa: F401
 import ops  # noqa: F401  (registers the library's ops)
 import tests
-from autograd.function import REGISTRY
+from autograd.core.registry import REGISTRY
 from tests.helpers import GRADCHECKED
 
 

@@ -8,7 +8,7 @@ import ops
 from autograd.nn import init
 from autograd.nn.layers import Linear, empty_param, shape_of
 from autograd.nn.module import Module
-from autograd.tensor import Tensor
+from autograd.core.tensor import Tensor
 from ops.attention import attention_masks, attention_weights
 
 __all__ = ["MultiheadAttention"]

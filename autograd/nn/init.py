@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from autograd.tensor import Tensor
+from autograd.core.tensor import Tensor
 
 __all__ = [
     "calculate_gain",

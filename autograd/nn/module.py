@@ -17,7 +17,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from autograd.tensor import Tensor, get_default_dtype
+from autograd.core.tensor import Tensor, get_default_dtype
 
 
 class Parameter(Tensor):

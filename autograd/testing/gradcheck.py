@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from autograd.engine import grad
-from autograd.grad_mode import enable_grad, no_grad
-from autograd.tensor import Tensor
+from autograd.core.backward import grad
+from autograd.core.grad_mode import enable_grad, no_grad
+from autograd.core.tensor import Tensor
 
 
 class GradcheckError(AssertionError):

@@ -27,7 +27,8 @@ import itertools
 
 import numpy as np
 
-from autograd.grad_mode import is_grad_enabled
+from autograd.core.grad_mode import is_grad_enabled
+from autograd.core.tensor import Tensor
 
 REGISTRY: dict = {}
 _next_seq = itertools.count().__next__
@@ -153,9 +154,6 @@ class Node:
         self.parents = self.inputs = ()
         self.out = self.saved = self.params = None
         self.freed = True
-
-
-from autograd.tensor import Tensor  # noqa: E402  (Tensor's methods call back into ops)
 
 
 def call(op, *args, **params):

@@ -1,17 +1,29 @@
 """The Tensor: an ndarray, whether it wants a gradient, and the node that produced it.
 
-Operators and methods are one-line calls into the op library (``ops``). Numpy ufuncs and a
-few numpy functions applied to a Tensor dispatch into the op library too, which is what lets
-every VJP run on Tensors under ``create_graph=True``.
+This module is the data model only and imports nothing above it. The layers above install
+what they own: ``autograd.core.backward`` installs ``Tensor.backward``, and the op library
+(``ops.tensor_methods``) installs the operators and the method forms of ops, and fills the
+dispatch tables below through which numpy ufuncs and functions called on a Tensor reach the
+ops. That dispatch is what lets a VJP written with numpy run on Tensors under
+``create_graph=True``.
 """
 
 import weakref
 
 import numpy as np
 
-from autograd.grad_mode import is_grad_enabled
+from autograd.core.grad_mode import is_grad_enabled
 
 _default_dtype = np.dtype(np.float32)
+
+# numpy name -> op, filled by the op library: numpy calls on a Tensor dispatch through these.
+UFUNCS: dict = {}
+FUNCTIONS: dict = {}
+# Ufuncs whose result carries no gradient: run on the data, return plain arrays.
+COMPARISONS = {
+    "greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "sign",
+    "isfinite", "isnan", "isinf", "signbit", "logical_and", "logical_or", "logical_not",
+}
 
 
 def set_default_dtype(dtype):
@@ -88,7 +100,6 @@ class Tensor:
     ndim = property(lambda self: self.data.ndim)
     size = property(lambda self: self.data.size)
     is_leaf = property(lambda self: self._node is None)
-    T = property(lambda self: _ops.transpose(self))
 
     def __len__(self):
         return len(self.data)
@@ -111,10 +122,6 @@ class Tensor:
         return self.data if dtype is None else self.data.astype(dtype)
 
     # --- autograd ---------------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=False, create_graph=False):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
-        _engine.backward(self, grad, retain_graph, create_graph)
-
     def detach(self):
         """The same data, cut from the graph."""
         return Tensor._make(self.data, None, False, self._version)
@@ -162,12 +169,12 @@ class Tensor:
 
     def __setitem__(self, index, value):
         self._check_inplace("setitem", value)
-        self.data[_ops.unwrap_index(index)] = value.data if isinstance(value, Tensor) else value
+        self.data[unwrap_index(index)] = value.data if isinstance(value, Tensor) else value
         self._version[0] += 1
 
     def _inplace(self, ufunc, other, what):
         if self.requires_grad and is_grad_enabled():
-            return getattr(_ops, ufunc)(self, other)  # out of place: history stays right
+            return UFUNCS[ufunc](self, other)  # out of place: history stays right
         self._check_inplace(what, other)
         other = other.data if isinstance(other, Tensor) else other
         getattr(np, ufunc)(self.data, other, out=self.data, casting="same_kind")
@@ -185,55 +192,6 @@ class Tensor:
 
     def __itruediv__(self, o):
         return self._inplace("divide", o, "/=")
-
-    # --- operators --------------------------------------------------------------------
-    def __add__(self, o):
-        return _ops.add(self, o)
-
-    def __radd__(self, o):
-        return _ops.add(o, self)
-
-    def __sub__(self, o):
-        return _ops.sub(self, o)
-
-    def __rsub__(self, o):
-        return _ops.sub(o, self)
-
-    def __mul__(self, o):
-        return _ops.mul(self, o)
-
-    def __rmul__(self, o):
-        return _ops.mul(o, self)
-
-    def __truediv__(self, o):
-        return _ops.div(self, o)
-
-    def __rtruediv__(self, o):
-        return _ops.div(o, self)
-
-    def __pow__(self, o):
-        return _ops.pow(self, o)
-
-    def __rpow__(self, o):
-        return _ops.pow(o, self)
-
-    def __matmul__(self, o):
-        return _ops.matmul(self, o)
-
-    def __rmatmul__(self, o):
-        return _ops.matmul(o, self)
-
-    def __neg__(self):
-        return _ops.neg(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return _ops.abs(self)
-
-    def __getitem__(self, index):
-        return _ops.getitem(self, index)
 
     # Comparisons give boolean ndarrays: no gradient flows through them.
     def __lt__(self, o):
@@ -258,95 +216,29 @@ class Tensor:
 
     # --- numpy dispatch ---------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        fn = _ops.UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
+        fn = UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
         if fn is None:
-            if ufunc.__name__ in _ops.COMPARISONS and method == "__call__":
+            if ufunc.__name__ in COMPARISONS and method == "__call__":
                 return ufunc(*(_data(i) for i in inputs), **kwargs)
             return NotImplemented
         return fn(*inputs)
 
     def __array_function__(self, func, types, args, kwargs):
-        fn = _ops.FUNCTIONS.get(func.__name__)
+        fn = FUNCTIONS.get(func.__name__)
         if fn is None:
             return NotImplemented
         return fn(*args, **kwargs)
 
-    # --- method forms of ops ----------------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
-        return _ops.sum(self, axis, keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        return _ops.mean(self, axis, keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return _ops.max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return _ops.min(self, axis, keepdims)
-
-    def var(self, axis=None, keepdims=False, ddof=0):
-        return _ops.var(self, axis, keepdims, ddof=ddof)
-
-    def std(self, axis=None, keepdims=False, ddof=0):
-        return _ops.std(self, axis, keepdims, ddof=ddof)
-
-    def reshape(self, *shape):
-        return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
-
-    def transpose(self, *axes):
-        return _ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
-
-    def swapaxes(self, a, b):
-        return _ops.swapaxes(self, a, b)
-
-    def flatten(self):
-        return _ops.flatten(self)
-
-    def squeeze(self, axis=None):
-        return _ops.squeeze(self, axis)
-
-    def expand_dims(self, axis):
-        return _ops.expand_dims(self, axis)
-
-    def broadcast_to(self, shape):
-        return _ops.broadcast_to(self, shape)
-
-    def astype(self, dtype):
-        return _ops.astype(self, dtype)
-
-    def exp(self):
-        return _ops.exp(self)
-
-    def log(self):
-        return _ops.log(self)
-
-    def sqrt(self):
-        return _ops.sqrt(self)
-
-    def tanh(self):
-        return _ops.tanh(self)
-
-    def sigmoid(self):
-        return _ops.sigmoid(self)
-
-    def relu(self):
-        return _ops.relu(self)
-
-    def abs(self):
-        return _ops.abs(self)
-
-    def clip(self, lo, hi):
-        return _ops.clip(self, lo, hi)
-
-    def softmax(self, axis=-1):
-        return _ops.softmax(self, axis)
-
-    def log_softmax(self, axis=-1):
-        return _ops.log_softmax(self, axis)
-
 
 def _data(x):
     return x.data if isinstance(x, Tensor) else x
+
+
+def unwrap_index(index):
+    """An index with any Tensors in it replaced by their arrays."""
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index.data if isinstance(index, Tensor) else index
 
 
 def tensor(data, requires_grad=False, dtype=None):
@@ -354,5 +246,3 @@ def tensor(data, requires_grad=False, dtype=None):
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-import ops as _ops  # noqa: E402  (ops imports Tensor: import it once Tensor exists)
-from autograd import engine as _engine  # noqa: E402

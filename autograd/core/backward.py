@@ -9,9 +9,9 @@ import heapq
 
 import numpy as np
 
-from autograd.function import Node
-from autograd.grad_mode import enable_grad, no_grad
-from autograd.tensor import Tensor
+from autograd.core.registry import Node
+from autograd.core.grad_mode import enable_grad, no_grad
+from autograd.core.tensor import Tensor
 
 
 def unbroadcast(g, shape):
@@ -188,6 +188,8 @@ def _as_seed(t, g, what):
 
 
 def backward(tensor, grad=None, retain_graph=False, create_graph=False):
+    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad`` (installed as
+    ``Tensor.backward``)."""
     if not tensor.requires_grad:
         raise RuntimeError(
             f"backward: tensor of shape {tensor.shape} does not require grad and has no graph"
@@ -228,3 +230,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, create_graph=Fa
             g = Tensor(g)
         out.append(g)
     return tuple(out)
+
+
+Tensor.backward = backward  # the data model knows nothing of backward; it is installed here
