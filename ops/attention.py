@@ -8,26 +8,17 @@ Tensors, so the gradient stays differentiable.
 import numpy as np
 
 from autograd.core.registry import defop
-from autograd.core.tensor import Tensor
+from autograd.core.tensor import unwrap
+from ops.linalg import mT
 
 __all__ = ["scaled_dot_product_attention"]
-
-
-def _data(x):
-    return x.data if isinstance(x, Tensor) else x
-
-
-def _mT(a):
-    """Swap the last two axes (works on ndarrays and Tensors)."""
-    perm = tuple(range(a.ndim - 2)) + (a.ndim - 1, a.ndim - 2)
-    return a.transpose(perm)
 
 
 def attention_masks(mask, is_causal, L, S, dtype):
     """(keep, add): a boolean keep-mask and an additive float mask, either may be None."""
     keep = add = None
     if mask is not None:
-        mask = np.asarray(_data(mask))
+        mask = np.asarray(unwrap(mask))
         if mask.dtype == bool:
             keep = mask
         elif mask.dtype.kind in "fiu":
@@ -74,10 +65,10 @@ def _check_masks(q, k, keep, add):
 def attention_weights(q, k, keep, add, scale):
     """p = softmax(q k^T scale + add) over the keys, 0 where not kept; rows with no key
     kept are all 0. On Tensors the result is differentiable in q and k."""
-    s = (q @ _mT(k)) * scale  # (..., L, E) @ (..., E, S) -> (..., L, S)
+    s = (q @ mT(k)) * scale  # (..., L, E) @ (..., E, S) -> (..., L, S)
     if add is not None:
         s = s + add
-    sd = _data(s)
+    sd = unwrap(s)
     # The shift is a constant (softmax does not depend on it): no gradient through the max.
     shift = np.max(sd if keep is None else np.where(keep, sd, -np.inf), axis=-1, keepdims=True)
     shift = np.where(np.isfinite(shift), shift, 0)
@@ -87,7 +78,7 @@ def attention_weights(q, k, keep, add, scale):
     else:
         e = np.exp(s - shift)
     total = e.sum(axis=-1, keepdims=True)
-    empty = _data(total) == 0  # a row with every key masked: output 0
+    empty = unwrap(total) == 0  # a row with every key masked: output 0
     return e / (total + empty) if empty.any() else e / total
 
 
@@ -101,26 +92,35 @@ def sdpa_forward(q, k, v, mask=None, is_causal=False, scale=None):
     return p @ v, (p, keep, add, scale)
 
 
-def sdpa_vjp(g, ctx):
-    """g (..., L, Ev) -> gq (..., L, E), gk (..., S, E), gv (..., S, Ev)."""
+def _sdpa_grads(g, ctx, p):
+    """g (..., L, Ev), p (..., L, S) -> gq (..., L, E), gk (..., S, E), gv (..., S, Ev)."""
     q, k, v = ctx.inputs
-    p, keep, add, scale = ctx.saved
-    if isinstance(q, Tensor) or isinstance(k, Tensor):  # create_graph: p as a function of q, k
-        p = attention_weights(q, k, keep, add, scale)
-    gv = _mT(p) @ g if ctx.needs[2] else None  # (..., S, L) @ (..., L, Ev)
+    scale = ctx.saved[3]
+    gv = mT(p) @ g if ctx.needs[2] else None  # (..., S, L) @ (..., L, Ev)
     gq = gk = None
     if ctx.needs[0] or ctx.needs[1]:
-        gp = g @ _mT(v)  # (..., L, Ev) @ (..., Ev, S) -> (..., L, S)
+        gp = g @ mT(v)  # (..., L, Ev) @ (..., Ev, S) -> (..., L, S)
         gs = p * (gp - (gp * p).sum(axis=-1, keepdims=True)) * scale  # softmax VJP
         if ctx.needs[0]:
             gq = gs @ k  # (..., L, S) @ (..., S, E)
         if ctx.needs[1]:
-            gk = _mT(gs) @ q  # (..., S, L) @ (..., L, E)
+            gk = mT(gs) @ q  # (..., S, L) @ (..., L, E)
     return gq, gk, gv
 
 
+def sdpa_vjp(g, ctx):
+    return _sdpa_grads(g, ctx, ctx.saved[0])
+
+
+def sdpa_graph_vjp(g, ctx):
+    """p recomputed from q and k, so that the gradient depends on them."""
+    q, k, _ = ctx.inputs
+    _, keep, add, scale = ctx.saved
+    return _sdpa_grads(g, ctx, attention_weights(q, k, keep, add, scale))
+
+
 _sdpa = defop(
-    "scaled_dot_product_attention", sdpa_forward, sdpa_vjp,
+    "scaled_dot_product_attention", sdpa_forward, sdpa_vjp, graph_vjp=sdpa_graph_vjp,
     doc="softmax(q k^T s + mask) v.  VJP: gv = p^T g, gs = p (g v^T - rowsum(p g v^T)) s, "
         "gq = gs k, gk = gs^T q",
 )
@@ -140,5 +140,5 @@ def scaled_dot_product_attention(q, k, v, mask=None, is_causal=False, scale=None
 
     >>> out = ops.scaled_dot_product_attention(q, k, v, is_causal=True)
     """
-    return _sdpa(q, k, v, mask=mask if mask is None else np.asarray(_data(mask)),
+    return _sdpa(q, k, v, mask=mask if mask is None else np.asarray(unwrap(mask)),
                  is_causal=bool(is_causal), scale=scale)

@@ -156,7 +156,7 @@ def _winograd_conv(x, u, padding, out_shape):
 
 
 # --- conv2d ---------------------------------------------------------------------------
-def conv2d_forward(x, w, b=None, *, stride, padding, dilation, groups):
+def conv2d_forward(x, w, b=None, /, *, stride, padding, dilation, groups):
     """x (N, C, H, W), w (O, C/G, kh, kw), b (O,) or None -> out (N, O, oh, ow).
 
     saved: what conv2d_weight_grad can reuse, as its keyword arguments: Winograd's input
@@ -214,7 +214,7 @@ _conv2d = defop(
 
 
 # --- its adjoints -----------------------------------------------------------------------
-def conv_transpose2d_forward(y, w, b=None, *, out_size, stride, padding, dilation, groups):
+def conv_transpose2d_forward(y, w, b=None, /, *, out_size, stride, padding, dilation, groups):
     """y (N, O, oh, ow), w (O, C/G, kh, kw), b (C,) or None -> out (N, C, H, W) with
     (H, W) = out_size: the adjoint of conv2d(., w) in its input, plus b."""
     if y.ndim != 4 or w.ndim != 4:

@@ -7,8 +7,7 @@ through a comparison.
 
 import numpy as np
 
-from autograd.core.registry import defop
-from autograd.core.tensor import Tensor
+from autograd.core.registry import call, defop
 from ops.kernels.special import erf as _erf_ufunc
 
 __all__ = [
@@ -29,10 +28,6 @@ def _binary(ufunc, name, a, b):
         return ufunc(a, b)
     except ValueError:
         raise _broadcast_error(name, a, b) from None
-
-
-def _data(x):
-    return x.data if isinstance(x, Tensor) else x
 
 
 # --- arithmetic -----------------------------------------------------------------------
@@ -120,7 +115,7 @@ def pow_vjp(g, ctx):
     if ctx.needs[1]:
         # d(a**b)/db = a**b log a; where a <= 0 the real power has no such derivative,
         # and the convention (as in PyTorch for a == 0) is a zero gradient.
-        positive = _data(a) > 0
+        positive = a > 0
         safe_a = np.where(positive, a, 1)
         gb = np.where(positive, g * ctx.out * np.log(safe_a), 0.0)
     return ga, gb
@@ -168,7 +163,7 @@ def abs_forward(x):
 
 
 def abs_vjp(g, ctx):
-    return (g * np.sign(_data(ctx.inputs[0])),)
+    return (g * np.sign(ctx.inputs[0]),)
 
 
 abs = defop("abs", abs_forward, abs_vjp, doc="|x|.  VJP: g sign(x) (0 at x = 0)")
@@ -226,7 +221,7 @@ def relu_forward(x):
 
 
 def relu_vjp(g, ctx):
-    return (g * (_data(ctx.inputs[0]) > 0),)
+    return (g * (ctx.inputs[0] > 0),)
 
 
 relu = defop("relu", relu_forward, relu_vjp, doc="max(x, 0).  VJP: g [x > 0]")
@@ -237,17 +232,13 @@ def leaky_relu_forward(x, negative_slope=0.01):
 
 
 def leaky_relu_vjp(g, ctx):
-    slope = np.where(_data(ctx.inputs[0]) > 0, 1.0, ctx.params.get("negative_slope", 0.01))
+    slope = np.where(ctx.inputs[0] > 0, 1.0, ctx.params.get("negative_slope", 0.01))
     return (g * slope.astype(g.dtype),)
 
 
-_leaky_relu = defop("leaky_relu", leaky_relu_forward, leaky_relu_vjp,
+leaky_relu = defop("leaky_relu", leaky_relu_forward, leaky_relu_vjp,
                     doc="x if x > 0 else slope x.  VJP: g (1 if x > 0 else slope)")
 
-
-def leaky_relu(x, negative_slope=0.01):
-    """x if x > 0 else negative_slope * x.  VJP: g (1 if x > 0 else negative_slope)"""
-    return _leaky_relu(x, negative_slope=negative_slope)
 
 
 def elu_forward(x, alpha=1.0):
@@ -256,16 +247,12 @@ def elu_forward(x, alpha=1.0):
 
 def elu_vjp(g, ctx):
     alpha = ctx.params.get("alpha", 1.0)
-    return (np.where(_data(ctx.inputs[0]) > 0, g, g * (ctx.out + alpha)),)
+    return (np.where(ctx.inputs[0] > 0, g, g * (ctx.out + alpha)),)
 
 
-_elu = defop("elu", elu_forward, elu_vjp,
+elu = defop("elu", elu_forward, elu_vjp,
              doc="x if x > 0 else alpha (e**x - 1).  VJP: g (1 if x > 0 else out + alpha)")
 
-
-def elu(x, alpha=1.0):
-    """x if x > 0 else alpha (e**x - 1).  VJP: g (1 if x > 0 else out + alpha)"""
-    return _elu(x, alpha=alpha)
 
 
 def erf_forward(x):
@@ -302,14 +289,9 @@ def gelu_vjp(g, ctx):
     return (g * (cdf + x * pdf),)
 
 
-_gelu = defop("gelu", gelu_forward, gelu_vjp,
+gelu = defop("gelu", gelu_forward, gelu_vjp,
               doc="x Phi(x) (Phi the normal CDF).  VJP: g (Phi(x) + x phi(x))")
 
-
-def gelu(x, approximate="none"):
-    """x Phi(x) (Phi the normal CDF; approximate='tanh' as in PyTorch).
-    VJP: g (Phi(x) + x phi(x))"""
-    return _gelu(x, approximate=approximate)
 
 
 def softplus_forward(x):
@@ -318,7 +300,7 @@ def softplus_forward(x):
 
 def softplus_vjp(g, ctx):
     x = ctx.inputs[0]
-    return (g * (sigmoid(x) if isinstance(x, Tensor) else sigmoid_forward(x)[0]),)
+    return (g * call(sigmoid, x),)
 
 
 softplus = defop("softplus", softplus_forward, softplus_vjp,
@@ -332,7 +314,7 @@ def maximum_forward(a, b):
 
 def _select_vjp(g, ctx, first_wins):
     # Ties split the gradient equally between the two inputs, as for max/min reductions.
-    a, b = _data(ctx.inputs[0]), _data(ctx.inputs[1])
+    a, b = ctx.inputs
     share = np.where(first_wins(a, b), 1.0, np.where(a == b, 0.5, 0.0)).astype(g.dtype)
     return (g * share if ctx.needs[0] else None), (g * (1 - share) if ctx.needs[1] else None)
 
@@ -371,7 +353,7 @@ def where_forward(cond, a, b):
 
 
 def where_vjp(g, ctx):
-    cond = _data(ctx.inputs[0])
+    cond = ctx.inputs[0]
     zero = np.zeros((), dtype=g.dtype)
     ga = np.where(cond, g, zero) if ctx.needs[1] else None
     gb = np.where(cond, zero, g) if ctx.needs[2] else None
@@ -382,12 +364,12 @@ where = defop("where", where_forward, where_vjp,
               doc="a where cond else b.  VJP: (None, g [cond], g [not cond])")
 
 
-def clip_forward(x, lo, hi):
+def clip_forward(x, lo=None, hi=None, /):
     return np.clip(x, lo, hi), None
 
 
 def clip_vjp(g, ctx):
-    x, lo, hi = (_data(v) for v in ctx.inputs)
+    x, lo, hi = ctx.inputs
     inside = np.ones(x.shape, dtype=bool)
     if lo is not None:
         inside &= x >= lo
@@ -396,20 +378,17 @@ def clip_vjp(g, ctx):
     return g * inside, None, None
 
 
-_clip = defop("clip", clip_forward, clip_vjp, doc="x limited to [lo, hi].  VJP: g [lo <= x <= hi]")
+clip = defop("clip", clip_forward, clip_vjp,
+             doc="x limited to [lo, hi] (either may be None).  VJP: g [lo <= x <= hi]")
 
 
-def clip(x, lo=None, hi=None):
-    """x limited to [lo, hi] (either may be None).  VJP: g [lo <= x <= hi]"""
-    return _clip(x, lo, hi)
 
-
-def astype_forward(x, dtype):
+def astype_forward(x, /, dtype):
     return x.astype(dtype), None
 
 
 def astype_vjp(g, ctx):
-    return g, None
+    return (g,)
 
 
 astype = defop("astype", astype_forward, astype_vjp,

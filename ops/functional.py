@@ -107,7 +107,7 @@ def log_softmax(x, axis=-1):
 
 
 # --- linear -----------------------------------------------------------------------------
-def linear_forward(x, w, b=None):
+def linear_forward(x, w, b=None, /):
     sx, sw = np.shape(x), np.shape(w)
     if len(sw) != 2 or len(sx) == 0 or sx[-1] != sw[0]:
         raise ValueError(
@@ -162,12 +162,12 @@ def linear(x, w, b=None):
 
 
 # --- dropout ----------------------------------------------------------------------------
-def dropout_forward(x, mask):
+def dropout_forward(x, /, mask):
     return x * mask, None
 
 
 def dropout_vjp(g, ctx):
-    return g * ctx.inputs[1], None
+    return (g * ctx.params["mask"],)
 
 
 _dropout = defop("dropout", dropout_forward, dropout_vjp,
@@ -201,11 +201,11 @@ def dropout(x, p, training=True, rng=None):
     draw = rng.random(x.shape, dtype=np.float32 if dtype == np.float32 else np.float64)
     mask = (draw >= p).astype(dtype)
     mask *= 1 / (1 - p)
-    return _dropout(x, mask)
+    return _dropout(x, mask=mask)
 
 
 # --- embedding --------------------------------------------------------------------------
-def embedding_forward(indices, weight):
+def embedding_forward(weight, /, indices):
     if np.ndim(weight) != 2:
         raise ValueError(
             f"embedding: weight must be 2-D (num_embeddings, dim), got shape {np.shape(weight)}"
@@ -226,8 +226,7 @@ def embedding_forward(indices, weight):
 def embedding_vjp(g, ctx):
     """g (..., dim) added into zeros (num_embeddings, dim) at the rows indexed; repeated
     indices accumulate."""
-    indices, weight = ctx.inputs
-    return None, call(scatter_add, g, weight.shape, indices)
+    return (call(scatter_add, g, shape=ctx.inputs[0].shape, index=ctx.params["indices"]),)
 
 
 _embedding = defop("embedding", embedding_forward, embedding_vjp,
@@ -242,7 +241,7 @@ def embedding(indices, weight):
     >>> embedding(np.array([[0, 2], [2, 2]]), weight).shape
     (2, 2, 2)
     """
-    return _embedding(_as_array(indices), as_input(weight))
+    return _embedding(as_input(weight), indices=_as_array(indices))
 
 
 UFUNCS = {}

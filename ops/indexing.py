@@ -5,7 +5,7 @@ import numpy as np
 from autograd.core.registry import call, defop
 from autograd.core.tensor import unwrap_index
 
-__all__ = ["getitem", "scatter_add", "unwrap_index"]
+__all__ = ["getitem", "scatter_add"]
 
 
 def _has_int_array(index):
@@ -16,7 +16,9 @@ def _has_int_array(index):
     return False
 
 
-def getitem_forward(x, index):
+def getitem_forward(x, /, index):
+    """x[index]: basic, integer-array or boolean indexing (Tensors in the index allowed)."""
+    index = unwrap_index(index)
     try:
         return x[index], None
     except IndexError as e:
@@ -24,15 +26,16 @@ def getitem_forward(x, index):
 
 
 def getitem_vjp(g, ctx):
-    x, index = ctx.inputs
-    return call(scatter_add, g, x.shape, index), None
+    return (call(scatter_add, g, shape=ctx.inputs[0].shape, index=ctx.params["index"]),)
 
 
-_getitem_op = defop("getitem", getitem_forward, getitem_vjp, view=True,
-                doc="x[index].  VJP: g scattered (added) into zeros at index")
+getitem = defop("getitem", getitem_forward, getitem_vjp, view=True,
+                doc="x[index]: basic, integer-array or boolean indexing.  "
+                    "VJP: g scattered (added) into zeros at index")
 
 
-def scatter_add_forward(g, shape, index):
+def scatter_add_forward(g, /, shape, index):
+    index = unwrap_index(index)
     out = np.zeros(shape, dtype=g.dtype)
     try:
         if _has_int_array(index):
@@ -48,13 +51,8 @@ def scatter_add_forward(g, shape, index):
 
 
 def scatter_add_vjp(g, ctx):
-    return call(_getitem_op, g, ctx.inputs[2]), None, None
+    return (call(getitem, g, index=ctx.params["index"]),)
 
 
 scatter_add = defop("scatter_add", scatter_add_forward, scatter_add_vjp,
                     doc="zeros(shape) with g added at index.  VJP: g[index]")
-
-
-def getitem(x, index):
-    """x[index]: basic, integer-array or boolean indexing.  VJP: g added into zeros at index"""
-    return _getitem_op(x, unwrap_index(index))

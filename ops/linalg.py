@@ -6,13 +6,12 @@ import string
 import numpy as np
 
 from autograd.core.registry import call, defop
-from autograd.core.tensor import Tensor
 from ops.kernels.matmul import matmul as kernel_matmul
 
 __all__ = ["matmul", "einsum"]
 
 
-def _mT(x):
+def mT(x):
     """Swap the last two axes of an ndarray or a Tensor (a view; BLAS reads it transposed).
     ``transpose`` rather than ``swapaxes`` so the Tensor path needs only the transpose op."""
     axes = list(range(x.ndim))
@@ -41,14 +40,15 @@ def matmul_forward(a, b):
 def matmul_vjp(g, ctx):
     """a (..., n, k) @ b (..., k, m) -> g (..., n, m); 1-D operands get a unit axis.
     Batch dims a and b broadcast over come back full size: the engine sums them."""
-    a, b = (x if isinstance(x, Tensor) else np.asarray(x) for x in ctx.inputs)
+    # A list or Python scalar operand becomes an array; arrays and Tensors pass as they are.
+    a, b = (x if hasattr(x, "ndim") else np.asarray(x) for x in ctx.inputs)
     ga = gb = None
     if a.ndim == 1 and b.ndim == 1:  # dot product: g is a scalar
         return (g * b if ctx.needs[0] else None), (g * a if ctx.needs[1] else None)
     if a.ndim == 1:  # a (k,), b (..., k, m), g (..., m)
         g_row = g.reshape(g.shape[:-1] + (1, g.shape[-1]))  # (..., m) -> (..., 1, m)
         if ctx.needs[0]:
-            ga = (g_row @ _mT(b)).reshape(g.shape[:-1] + (a.shape[0],))  # (..., k)
+            ga = (g_row @ mT(b)).reshape(g.shape[:-1] + (a.shape[0],))  # (..., k)
         if ctx.needs[1]:
             gb = a.reshape(-1, 1) * g_row  # (k, 1) * (..., 1, m) -> (..., k, m)
         return ga, gb
@@ -57,35 +57,23 @@ def matmul_vjp(g, ctx):
         if ctx.needs[0]:
             ga = g_col * b  # (..., n, 1) * (k,) -> (..., n, k)
         if ctx.needs[1]:
-            gb = (_mT(a) @ g_col).reshape(g.shape[:-1] + (b.shape[0],))  # (..., k)
+            gb = (mT(a) @ g_col).reshape(g.shape[:-1] + (b.shape[0],))  # (..., k)
         return ga, gb
     if ctx.needs[0]:
-        ga = g @ _mT(b)  # (..., n, m) @ (..., m, k) -> (..., n, k)
+        ga = g @ mT(b)  # (..., n, m) @ (..., m, k) -> (..., n, k)
     if ctx.needs[1]:
         if b.ndim == 2 and a.ndim > 2:
             # one GEMM over the folded batch instead of a batch of GEMMs summed afterwards
             k, m = b.shape
-            gb = _mT(a.reshape(-1, k)) @ g.reshape(-1, m)  # (k, B*n) @ (B*n, m) -> (k, m)
+            gb = mT(a.reshape(-1, k)) @ g.reshape(-1, m)  # (k, B*n) @ (B*n, m) -> (k, m)
         else:
-            gb = _mT(a) @ g  # (..., k, n) @ (..., n, m) -> (..., k, m)
+            gb = mT(a) @ g  # (..., k, n) @ (..., n, m) -> (..., k, m)
     return ga, gb
 
 
-_matmul = defop("matmul", matmul_forward, matmul_vjp,
-                doc="a @ b (numpy semantics).  VJP: (g @ b^T, a^T @ g)")
-
-
-def matmul(a, b):
-    """``a @ b`` with numpy semantics: 1-D operands are vectors, and the leading (batch)
-    dimensions of N-D operands broadcast.
-
-    >>> a, b = Tensor(np.ones((5, 1, 2, 3)), requires_grad=True), Tensor(np.ones((4, 3, 6)))
-    >>> matmul(a, b).shape
-    (5, 4, 2, 6)
-    >>> matmul(Tensor(np.ones(3)), Tensor(np.ones(3))).item()     # 1-D @ 1-D: a dot product
-    3.0
-    """
-    return _matmul(a, b)
+matmul = defop("matmul", matmul_forward, matmul_vjp,
+               doc="a @ b with numpy semantics: 1-D operands are vectors, and the batch "
+                   "dimensions of N-D operands broadcast.  VJP: (g @ b^T, a^T @ g)")
 
 
 # --- einsum ---------------------------------------------------------------------------
@@ -167,7 +155,7 @@ def _check_sizes(terms, shapes, subscripts):
             sizes[c] = n if m == 1 else m
 
 
-def einsum_forward(subscripts, *operands):
+def einsum_forward(*operands, subscripts):
     if not isinstance(subscripts, str):
         raise TypeError(
             "einsum: only the subscripts-string form einsum('ij,jk->ik', a, b) is supported, "
@@ -192,12 +180,12 @@ def einsum_vjp(g, ctx):
     size (summed away by operand i alone, or size 1 elsewhere) gets a ones vector, so g is
     broadcast along it."""
     terms, out, shapes = ctx.saved
-    operands = ctx.inputs[1:]
+    operands = ctx.inputs
     used = set("".join(terms))
     dtype = g.dtype
-    grads = [None]
+    grads = []
     for i, term in enumerate(terms):
-        if not ctx.needs[i + 1]:
+        if not ctx.needs[i]:
             grads.append(None)
             continue
         fresh = iter(c for c in _LETTERS if c not in used)
@@ -222,7 +210,7 @@ def einsum_vjp(g, ctx):
                 subs.append(c)
                 args.append(np.ones(n, dtype=dtype))
             target += c
-        grads.append(call(_einsum, f"{','.join(subs)}->{target}", *args))
+        grads.append(call(_einsum, *args, subscripts=f"{','.join(subs)}->{target}"))
     return tuple(grads)
 
 
@@ -242,7 +230,7 @@ def einsum(subscripts, *operands, optimize=None):
     >>> einsum("bii->b", Tensor(np.ones((5, 3, 3)))).data       # batched trace
     array([3., 3., 3., 3., 3.])
     """
-    return _einsum(subscripts, *operands)
+    return _einsum(*operands, subscripts=subscripts)  # operands are the op's inputs
 
 
 UFUNCS = {"matmul": matmul}

@@ -1,8 +1,8 @@
 """Losses, each one fused op with its own VJP: fewer temporaries in the training loop and
 no exp/log round trips that could overflow (cross_entropy's gradient is softmax - onehot).
 
-On the plain (ndarray) path a VJP reuses what forward saved; under ``create_graph`` (``g``
-is a Tensor) it recomputes softmax / sigmoid through ``call`` so that the gradient is itself
+A VJP reuses what the forward saved; the ``graph_vjp`` that runs under ``create_graph``
+recomputes softmax (or the difference) from the inputs instead, so that the gradient is itself
 differentiable.
 """
 
@@ -107,32 +107,47 @@ def cross_entropy_forward(logits, target, axis=-1, reduction="mean"):
     return _reduce(loss, reduction), (ax, labels, p, lp)
 
 
-def cross_entropy_vjp(g, ctx):
-    """logits, p = softmax (..., C, ...); gs the per-sample g: labels -> gx = (p - onehot) gs;
-    probabilities t -> gx = (p sum(t) - t) gs, gt = -log_softmax(x) gs."""
+def _cross_entropy_grads(g, ctx, probs, log_probs):
+    """logits x, probs = softmax(x) (..., C, ...); gs the per-sample g: labels -> gx =
+    (probs - onehot) gs; probabilities t -> gx = (probs sum(t) - t) gs, gt = -log_probs gs."""
     x, target = ctx.inputs[:2]
-    ax, labels, p, lp = ctx.saved
-    graph = isinstance(g, Tensor)
+    ax, labels = ctx.saved[:2]
     keep = x.shape[:ax] + (1,) + x.shape[ax + 1:]
     gs = _sample_grad(g, ctx.params.get("reduction", "mean"), int(np.prod(keep)), keep)
     gx = gt = None
     if ctx.needs[0] and labels is not None:
-        if graph:
-            gx = (call(_softmax, x, axis=ax) - _onehot(labels, x.shape, ax, p.dtype)) * gs
-        else:
-            gx = p * gs
-            picked = np.take_along_axis(gx, labels, ax) - gs
-            np.put_along_axis(gx, labels, picked, ax)
+        gx = (probs - _onehot(labels, x.shape, ax, probs.dtype)) * gs
     elif ctx.needs[0]:
-        probs = call(_softmax, x, axis=ax) if graph else p
         gx = (probs * target.sum(axis=ax, keepdims=True) - target) * gs
     if ctx.needs[1]:  # only probability targets can want a gradient
-        gt = -((call(_log_softmax, x, axis=ax) if graph else lp) * gs)
+        gt = -(log_probs * gs)
     return gx, gt
+
+
+def cross_entropy_vjp(g, ctx):
+    """From the softmax the forward saved; with labels, onehot is subtracted in place."""
+    x = ctx.inputs[0]
+    ax, labels, p, lp = ctx.saved
+    if not (ctx.needs[0] and labels is not None):
+        return _cross_entropy_grads(g, ctx, p, lp)
+    keep = x.shape[:ax] + (1,) + x.shape[ax + 1:]
+    gs = _sample_grad(g, ctx.params.get("reduction", "mean"), int(np.prod(keep)), keep)
+    gx = p * gs
+    np.put_along_axis(gx, labels, np.take_along_axis(gx, labels, ax) - gs, ax)
+    return gx, None
+
+
+def cross_entropy_graph_vjp(g, ctx):
+    """softmax and log_softmax recomputed from the logits, so the gradient depends on them."""
+    x = ctx.inputs[0]
+    ax = ctx.saved[0]
+    return _cross_entropy_grads(g, ctx, call(_softmax, x, axis=ax),
+                                call(_log_softmax, x, axis=ax))
 
 
 _cross_entropy = defop(
     "cross_entropy", cross_entropy_forward, cross_entropy_vjp,
+    graph_vjp=cross_entropy_graph_vjp,
     doc="-sum(t log_softmax(x)) per sample.  VJP: (softmax(x) sum(t) - t) g, -log_softmax(x) g",
 )
 
@@ -200,16 +215,23 @@ def mse_loss_forward(pred, target, reduction="mean"):
     return _reduce(d * d, reduction), d
 
 
-def mse_loss_vjp(g, ctx):
+def _mse_grads(g, ctx, d):
     """d = pred - target: gpred = 2 d gs, gtarget = -2 d gs."""
-    pred, target = ctx.inputs
-    d = pred - target if isinstance(g, Tensor) else ctx.saved
     gs = _sample_grad(g, ctx.params.get("reduction", "mean"), d.size, d.shape)
     gp = d * (2 * gs)
     return (gp if ctx.needs[0] else None), (-gp if ctx.needs[1] else None)
 
 
-_mse_loss = defop("mse_loss", mse_loss_forward, mse_loss_vjp,
+def mse_loss_vjp(g, ctx):
+    return _mse_grads(g, ctx, ctx.saved)
+
+
+def mse_loss_graph_vjp(g, ctx):
+    pred, target = ctx.inputs
+    return _mse_grads(g, ctx, pred - target)  # recomputed: d depends on the inputs
+
+
+_mse_loss = defop("mse_loss", mse_loss_forward, mse_loss_vjp, graph_vjp=mse_loss_graph_vjp,
                   doc="(pred - target)**2.  VJP: (2 (pred - target) g, -2 (pred - target) g)")
 
 

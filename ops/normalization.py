@@ -1,20 +1,16 @@
 """Normalisation ops: ``batch_norm`` and ``layer_norm``, each one fused op with a closed-form VJP.
 
-Both VJPs are written with numpy operators and methods. On ndarrays they reuse the saved
-``xhat`` and ``inv_std``; under ``create_graph=True`` they recompute them from the input
-Tensor, so the gradient stays differentiable in ``x`` (second derivatives are exact).
+Each VJP reuses the forward's saved ``xhat`` and ``inv_std``; its ``graph_vjp``, run under
+``create_graph=True``, recomputes them from the input Tensor so that the gradient stays
+differentiable in ``x`` (second derivatives are exact). Both share one gradient formula.
 """
 
 import numpy as np
 
 from autograd.core.registry import defop
-from autograd.core.tensor import Tensor
+from autograd.core.tensor import unwrap
 
 __all__ = ["batch_norm", "layer_norm"]
-
-
-def _data(x):
-    return x.data if isinstance(x, Tensor) else x
 
 
 # --- batch_norm -----------------------------------------------------------------------
@@ -67,32 +63,19 @@ def batch_norm_forward(x, weight, bias, training=True, mean=None, var=None, eps=
     return out, (xhat, inv_std)
 
 
-def batch_norm_vjp(g, ctx):
-    """g (N, C, ...) -> gx (N, C, ...), gweight (C,), gbias (C,)."""
+def _batch_norm_grads(g, ctx, xhat, inv_std):
+    """g (N, C, ...), xhat like x, inv_std (1, C, 1, ...) -> gx (N, C, ...), gweight (C,),
+    gbias (C,)."""
     x, weight, _ = ctx.inputs
-    training = ctx.params.get("training", True)
-    eps = ctx.params.get("eps", 1e-5)
     axes = _bn_axes(x.ndim)
     shape = _channel_shape(x.ndim, x.shape[1])
-    if isinstance(x, Tensor):  # create_graph: recompute from x so d(gx)/dx is right
-        if training:
-            mean = x.mean(axis=axes, keepdims=True)
-            xc = x - mean
-            inv_std = ((xc * xc).mean(axis=axes, keepdims=True) + eps) ** -0.5
-        else:
-            xc = x - np.asarray(ctx.params["mean"], dtype=x.dtype).reshape(shape)
-            inv_std = (np.asarray(ctx.params["var"], dtype=x.dtype).reshape(shape) + eps) ** -0.5
-        xhat = xc * inv_std
-    else:
-        xhat, inv_std = ctx.saved
-        inv_std = inv_std.reshape(shape)
     w = weight.reshape(shape) if weight is not None else None
     gb = g.sum(axis=axes, keepdims=True)
     gw = (g * xhat).sum(axis=axes, keepdims=True)
     gx = None
     if ctx.needs[0]:
         scale = inv_std if w is None else w * inv_std
-        if training:
+        if ctx.params.get("training", True):
             m = x.size // x.shape[1]
             gx = scale * (g - gb / m - xhat * (gw / m))
         else:
@@ -102,8 +85,29 @@ def batch_norm_vjp(g, ctx):
     return gx, gweight, gbias
 
 
+def batch_norm_vjp(g, ctx):
+    x = ctx.inputs[0]
+    xhat, inv_std = ctx.saved
+    return _batch_norm_grads(g, ctx, xhat, inv_std.reshape(_channel_shape(x.ndim, x.shape[1])))
+
+
+def batch_norm_graph_vjp(g, ctx):
+    """xhat and inv_std recomputed from x, so that d(gx)/dx is right."""
+    x = ctx.inputs[0]
+    eps = ctx.params.get("eps", 1e-5)
+    axes = _bn_axes(x.ndim)
+    shape = _channel_shape(x.ndim, x.shape[1])
+    if ctx.params.get("training", True):
+        xc = x - x.mean(axis=axes, keepdims=True)
+        inv_std = ((xc * xc).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    else:
+        xc = x - np.asarray(ctx.params["mean"], dtype=x.dtype).reshape(shape)
+        inv_std = (np.asarray(ctx.params["var"], dtype=x.dtype).reshape(shape) + eps) ** -0.5
+    return _batch_norm_grads(g, ctx, xc * inv_std, inv_std)
+
+
 _batch_norm = defop(
-    "batch_norm", batch_norm_forward, batch_norm_vjp,
+    "batch_norm", batch_norm_forward, batch_norm_vjp, graph_vjp=batch_norm_graph_vjp,
     doc="(x - mean) / sqrt(var + eps) * w + b over axis 1.  VJP (training): "
         "gx = w inv_std (g - mean(g) - xhat mean(g xhat)), gw = sum(g xhat), gb = sum(g)",
 )
@@ -124,8 +128,8 @@ def batch_norm(x, weight=None, bias=None, running_mean=None, running_var=None, t
 
     >>> out = ops.batch_norm(x, w, b, running_mean, running_var, training=True)
     """
-    running_mean, running_var = _data(running_mean), _data(running_var)
-    xd = _data(x)
+    running_mean, running_var = unwrap(running_mean), unwrap(running_var)
+    xd = unwrap(x)
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: training=False needs running_mean and running_var")
@@ -137,7 +141,7 @@ def batch_norm(x, weight=None, bias=None, running_mean=None, running_var=None, t
             f"batch_norm: expected more than 1 value per channel when training, got input "
             f"shape {np.shape(xd)}"
         )
-    _check_bn(xd, _data(weight), _data(bias), running_mean, running_var)
+    _check_bn(xd, unwrap(weight), unwrap(bias), running_mean, running_var)
     mean, var = batch_moments(np.asarray(xd))
     if running_mean is not None:
         running_mean *= 1 - momentum
@@ -180,16 +184,10 @@ def layer_norm_forward(x, weight, bias, normalized_shape=None, eps=1e-5):
     return out, (xhat, inv_std)
 
 
-def layer_norm_vjp(g, ctx):
+def _layer_norm_grads(g, ctx, xhat, inv_std):
     """g like x -> gx like x; gweight, gbias like g (the engine sums the leading axes)."""
     x, weight, _ = ctx.inputs
     axes = _ln_axes(x, ctx.params["normalized_shape"])
-    if isinstance(x, Tensor):  # create_graph: recompute from x so d(gx)/dx is right
-        xc = x - x.mean(axis=axes, keepdims=True)
-        inv_std = ((xc * xc).mean(axis=axes, keepdims=True) + ctx.params.get("eps", 1e-5)) ** -0.5
-        xhat = xc * inv_std
-    else:
-        xhat, inv_std = ctx.saved
     gx = None
     if ctx.needs[0]:
         gxhat = g * weight if weight is not None else g
@@ -199,8 +197,21 @@ def layer_norm_vjp(g, ctx):
     return gx, gweight, (g if ctx.needs[2] else None)
 
 
+def layer_norm_vjp(g, ctx):
+    return _layer_norm_grads(g, ctx, *ctx.saved)
+
+
+def layer_norm_graph_vjp(g, ctx):
+    """xhat and inv_std recomputed from x, so that d(gx)/dx is right."""
+    x = ctx.inputs[0]
+    axes = _ln_axes(x, ctx.params["normalized_shape"])
+    xc = x - x.mean(axis=axes, keepdims=True)
+    inv_std = ((xc * xc).mean(axis=axes, keepdims=True) + ctx.params.get("eps", 1e-5)) ** -0.5
+    return _layer_norm_grads(g, ctx, xc * inv_std, inv_std)
+
+
 _layer_norm = defop(
-    "layer_norm", layer_norm_forward, layer_norm_vjp,
+    "layer_norm", layer_norm_forward, layer_norm_vjp, graph_vjp=layer_norm_graph_vjp,
     doc="(x - mean) / sqrt(var + eps) * w + b over the last axes.  VJP: "
         "gx = inv_std (gxhat - mean(gxhat) - xhat mean(gxhat xhat)) with gxhat = g w, "
         "gw = sum(g xhat), gb = sum(g)",

@@ -63,7 +63,7 @@ def _planes(name, x):
 
 
 # --- max pooling ----------------------------------------------------------------------
-def max_pool2d_forward(x, kernel_size, stride=None, padding=0):
+def max_pool2d_forward(x, /, kernel_size, stride=None, padding=0):
     (kh, kw), (sh, sw), (ph, pw), (oh, ow) = pool_geometry(
         "max_pool2d", x.shape, kernel_size, stride, padding)
     n, c, h, w = x.shape
@@ -85,7 +85,7 @@ _max_pool2d = defop("max_pool2d", max_pool2d_forward, max_pool2d_vjp,
                     doc="Max over windows.  VJP: g added at each window's argmax")
 
 
-def max_pool2d_backward_forward(g, argmax, shape):
+def max_pool2d_backward_forward(g, /, argmax, shape):
     n, c, h, w = shape
     planes, q = n * c, argmax.shape[1] * argmax.shape[2]
     g = np.ascontiguousarray(g).reshape(planes, q)  # (N, C, OH, OW) -> (N*C, OH*OW)
@@ -106,7 +106,7 @@ _max_pool2d_backward = defop(
     doc="zeros(shape) with g added at argmax.  VJP: gg gathered at argmax")
 
 
-def max_pool2d_gather_forward(h, argmax):
+def max_pool2d_gather_forward(h, /, argmax):
     n, c, height, width = h.shape
     planes, q = n * c, argmax.shape[1] * argmax.shape[2]
     h = np.ascontiguousarray(h).reshape(planes, height * width)  # (N, C, H, W) -> (N*C, H*W)
@@ -143,7 +143,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
 
 
 # --- average pooling ------------------------------------------------------------------
-def avg_pool2d_forward(x, kernel_size, stride=None, padding=0, count_include_pad=True):
+def avg_pool2d_forward(x, /, kernel_size, stride=None, padding=0, count_include_pad=True):
     geometry = pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding)
     (kh, kw), (sh, sw), (ph, pw), (oh, ow) = geometry
     n, c = x.shape[:2]
@@ -164,7 +164,7 @@ _avg_pool2d = defop("avg_pool2d", avg_pool2d_forward, avg_pool2d_vjp,
                     doc="Mean over windows.  VJP: g / count added to every window element")
 
 
-def avg_pool2d_backward_forward(g, shape, kernel_size, stride, padding, count_include_pad):
+def avg_pool2d_backward_forward(g, /, shape, kernel_size, stride, padding, count_include_pad):
     (kh, kw), (sh, sw), (ph, pw), _ = pool_geometry(
         "avg_pool2d", shape, kernel_size, stride, padding)
     n, c, h, w = shape

@@ -69,8 +69,15 @@ def _h_prev_all(h0, hseq):
 
 
 # --- Elman RNN ------------------------------------------------------------------------
-def rnn_sequence_forward(xp, h0, w_hh, b_hh, nonlinearity="tanh"):
-    """xp (T, N, H), h0 (N, H), w_hh (H, H), b_hh (H,) -> hseq (T, N, H)."""
+def rnn_sequence_forward(xp, h0, w_hh, b_hh=None, /, nonlinearity="tanh"):
+    """Elman RNN over a sequence: h_t = act(xp_t + h_{t-1} @ w_hh + b_hh), act tanh or relu.
+
+    xp (T, N, H) the input projection, h0 (N, H), w_hh (H, H) -> (T, N, H), every h_t.
+    VJP backward in time: ``da_t = (g_t + da_{t+1} w_hh^T) act'(a_t)``, ``gxp_t = da_t``,
+    ``gw_hh = sum_t h_{t-1}^T da_t``, ``gb_hh = sum_t da_t``.
+
+    xp (T, N, H), h0 (N, H), w_hh (H, H), b_hh (H,) -> hseq (T, N, H).
+    """
     t_len, _, _ = _check("rnn_sequence", xp, [("h0", h0)], w_hh, b_hh, 1)
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"rnn_sequence: nonlinearity must be 'tanh' or 'relu', got "
@@ -102,26 +109,26 @@ def rnn_sequence_vjp(g, ctx):
     return da_all, dh, gw, gb
 
 
-_rnn_sequence = defop(
+rnn_sequence = defop(
     "rnn_sequence", rnn_sequence_forward, rnn_sequence_vjp, twice=False,
     doc="h_t = act(xp_t + h_{t-1} w_hh + b_hh).  VJP (backward in time): "
         "da_t = (g_t + da_{t+1} w_hh^T) act'(a_t); gxp_t = da_t, gw_hh = sum h_{t-1}^T da_t",
 )
 
 
-def rnn_sequence(xp, h0, w_hh, b_hh=None, nonlinearity="tanh"):
-    """Elman RNN over a sequence: h_t = act(xp_t + h_{t-1} @ w_hh + b_hh), act tanh or relu.
-
-    xp (T, N, H) the input projection, h0 (N, H), w_hh (H, H) -> (T, N, H), every h_t.
-    VJP backward in time: ``da_t = (g_t + da_{t+1} w_hh^T) act'(a_t)``, ``gxp_t = da_t``,
-    ``gw_hh = sum_t h_{t-1}^T da_t``, ``gb_hh = sum_t da_t``.
-    """
-    return _rnn_sequence(xp, h0, w_hh, b_hh, nonlinearity=nonlinearity)
-
 
 # --- LSTM -----------------------------------------------------------------------------
-def lstm_sequence_forward(xp, h0, c0, w_hh, b_hh):
-    """xp (T, N, 4H), h0, c0 (N, H), w_hh (H, 4H), b_hh (4H,) -> (2, T, N, H): h and c."""
+def lstm_sequence_forward(xp, h0, c0, w_hh, b_hh=None, /):
+    """LSTM over a sequence with PyTorch's gate order (i, f, g, o).
+
+    xp (T, N, 4H) the input projection, h0 and c0 (N, H), w_hh (H, 4H) -> (2, T, N, H):
+    ``out[0]`` every h_t, ``out[1]`` every c_t. ``c_t = f c_{t-1} + i g``, ``h_t = o tanh(c_t)``.
+    VJP backward in time: ``dc_t = dc_{t+1} f_{t+1} + gc_t + dh_t o (1 - tanh(c_t)^2)``,
+    ``di = dc g``, ``df = dc c_{t-1}``, ``dg = dc i``, ``do = dh tanh(c_t)`` times each
+    activation's derivative; ``dh_{t-1} = dgates w_hh^T``.
+
+    xp (T, N, 4H), h0, c0 (N, H), w_hh (H, 4H), b_hh (4H,) -> (2, T, N, H): h and c.
+    """
     t_len, n, hd = _check("lstm_sequence", xp, [("h0", h0), ("c0", c0)], w_hh, b_hh, 4)
     xp, h0, c0, w_hh, b_hh = _common_dtype(xp, h0, c0, w_hh, b_hh)
     out = np.empty((2, t_len, n, hd), dtype=xp.dtype)
@@ -163,7 +170,7 @@ def lstm_sequence_vjp(g, ctx):
     return dgates, dh, dc, gw, gb
 
 
-_lstm_sequence = defop(
+lstm_sequence = defop(
     "lstm_sequence", lstm_sequence_forward, lstm_sequence_vjp, twice=False,
     doc="LSTM over time (gates i, f, g, o); out[0] = h_t, out[1] = c_t.  VJP backward in "
         "time: dc_t = dc_{t+1} f_{t+1} + g^c_t + dh_t o tanh'(c_t), gate grads times "
@@ -171,21 +178,19 @@ _lstm_sequence = defop(
 )
 
 
-def lstm_sequence(xp, h0, c0, w_hh, b_hh=None):
-    """LSTM over a sequence with PyTorch's gate order (i, f, g, o).
-
-    xp (T, N, 4H) the input projection, h0 and c0 (N, H), w_hh (H, 4H) -> (2, T, N, H):
-    ``out[0]`` every h_t, ``out[1]`` every c_t. ``c_t = f c_{t-1} + i g``, ``h_t = o tanh(c_t)``.
-    VJP backward in time: ``dc_t = dc_{t+1} f_{t+1} + gc_t + dh_t o (1 - tanh(c_t)^2)``,
-    ``di = dc g``, ``df = dc c_{t-1}``, ``dg = dc i``, ``do = dh tanh(c_t)`` times each
-    activation's derivative; ``dh_{t-1} = dgates w_hh^T``.
-    """
-    return _lstm_sequence(xp, h0, c0, w_hh, b_hh)
-
 
 # --- GRU ------------------------------------------------------------------------------
-def gru_sequence_forward(xp, h0, w_hh, b_hh):
-    """xp (T, N, 3H), h0 (N, H), w_hh (H, 3H), b_hh (3H,) -> hseq (T, N, H)."""
+def gru_sequence_forward(xp, h0, w_hh, b_hh=None, /):
+    """GRU over a sequence with PyTorch's gate order (r, z, n).
+
+    xp (T, N, 3H) the input projection (with b_ih), h0 (N, H), w_hh (H, 3H) -> (T, N, H).
+    ``r = sigmoid(xr + h wr + br)``, ``z = sigmoid(xz + h wz + bz)``,
+    ``n = tanh(xn + r (h wn + bn))``, ``h_t = (1 - z) n + z h_{t-1}``.
+    VJP backward in time: ``dn = dh (1 - z)``, ``dz = dh (h_{t-1} - n)``,
+    ``dr = dn (1 - n^2) (h wn + bn)``, ``dh_{t-1} = dh z + dgh w_hh^T``.
+
+    xp (T, N, 3H), h0 (N, H), w_hh (H, 3H), b_hh (3H,) -> hseq (T, N, H).
+    """
     t_len, n, hd = _check("gru_sequence", xp, [("h0", h0)], w_hh, b_hh, 3)
     xp, h0, w_hh, b_hh = _common_dtype(xp, h0, w_hh, b_hh)
     out = np.empty((t_len, n, hd), dtype=xp.dtype)
@@ -228,20 +233,9 @@ def gru_sequence_vjp(g, ctx):
     return dxp, dh, gw, gb
 
 
-_gru_sequence = defop(
+gru_sequence = defop(
     "gru_sequence", gru_sequence_forward, gru_sequence_vjp, twice=False,
     doc="GRU over time (gates r, z, n), h_t = (1 - z) n + z h_{t-1}.  VJP backward in time: "
         "dn = dh (1 - z), dz = dh (h_{t-1} - n), dr = dn' ghn, dh_{t-1} = dh z + dgh w_hh^T",
 )
 
-
-def gru_sequence(xp, h0, w_hh, b_hh=None):
-    """GRU over a sequence with PyTorch's gate order (r, z, n).
-
-    xp (T, N, 3H) the input projection (with b_ih), h0 (N, H), w_hh (H, 3H) -> (T, N, H).
-    ``r = sigmoid(xr + h wr + br)``, ``z = sigmoid(xz + h wz + bz)``,
-    ``n = tanh(xn + r (h wn + bn))``, ``h_t = (1 - z) n + z h_{t-1}``.
-    VJP backward in time: ``dn = dh (1 - z)``, ``dz = dh (h_{t-1} - n)``,
-    ``dr = dn (1 - n^2) (h wn + bn)``, ``dh_{t-1} = dh z + dgh w_hh^T``.
-    """
-    return _gru_sequence(xp, h0, w_hh, b_hh)

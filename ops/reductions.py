@@ -12,13 +12,8 @@ import builtins
 import numpy as np
 
 from autograd.core.registry import call, defop
-from autograd.core.tensor import Tensor
 
 __all__ = ["logsumexp", "max", "mean", "min", "norm", "std", "sum", "var"]
-
-
-def _data(x):
-    return x.data if isinstance(x, Tensor) else x
 
 
 def normalize_axis(axis, ndim, name):
@@ -80,12 +75,8 @@ def sum_vjp(g, ctx):
     return (np.broadcast_to(g, x.shape),)
 
 
-_sum = defop("sum", sum_forward, sum_vjp, doc="Sum over axis.  VJP: g broadcast back to x")
+sum = defop("sum", sum_forward, sum_vjp, doc="Sum over axis.  VJP: g broadcast back to x")
 
-
-def sum(x, axis=None, keepdims=False):
-    """Sum over ``axis``.  VJP: g broadcast back to the shape of x"""
-    return _sum(x, axis=axis, keepdims=keepdims)
 
 
 def mean_forward(x, axis=None, keepdims=False):
@@ -101,12 +92,8 @@ def mean_vjp(g, ctx):
     return (np.broadcast_to(g / (count or 1), x.shape),)
 
 
-_mean = defop("mean", mean_forward, mean_vjp, doc="Mean over axis.  VJP: g / n broadcast to x")
+mean = defop("mean", mean_forward, mean_vjp, doc="Mean over axis.  VJP: g / n broadcast to x")
 
-
-def mean(x, axis=None, keepdims=False):
-    """Mean over ``axis``.  VJP: g / n broadcast back to the shape of x"""
-    return _mean(x, axis=axis, keepdims=keepdims)
 
 
 # --- max and min ------------------------------------------------------------------------
@@ -120,9 +107,9 @@ def _extreme_vjp(g, ctx):
     # Tied extremes share g equally: the average of the one-hot subgradients, so the result
     # does not depend on which tied element numpy happens to report. A NaN wins the
     # reduction (numpy propagates it), so NaN elements take the gradient in their slice.
-    x = _data(ctx.inputs[0])
+    x = ctx.inputs[0]
     keepdims = ctx.params.get("keepdims", False)
-    out = expand_reduced(_data(ctx.out), x.shape, ctx.saved, keepdims)
+    out = expand_reduced(ctx.out, x.shape, ctx.saved, keepdims)
     hit = (x == out) | np.isnan(x)
     share = (hit / hit.sum(axis=ctx.saved, keepdims=True)).astype(g.dtype)
     return (expand_reduced(g, x.shape, ctx.saved, keepdims) * share,)
@@ -136,20 +123,12 @@ def min_forward(x, axis=None, keepdims=False):
     return _extreme_forward(np.min, "min", x, axis, keepdims)
 
 
-_max = defop("max", max_forward, _extreme_vjp,
+max = defop("max", max_forward, _extreme_vjp,
              doc="Max over axis.  VJP: g to the maximal elements, split equally on ties")
-_min = defop("min", min_forward, _extreme_vjp,
+min = defop("min", min_forward, _extreme_vjp,
              doc="Min over axis.  VJP: g to the minimal elements, split equally on ties")
 
 
-def max(x, axis=None, keepdims=False):
-    """Largest element over ``axis``.  VJP: g to the argmax, shared equally among ties"""
-    return _max(x, axis=axis, keepdims=keepdims)
-
-
-def min(x, axis=None, keepdims=False):
-    """Smallest element over ``axis``.  VJP: g to the argmin, shared equally among ties"""
-    return _min(x, axis=axis, keepdims=keepdims)
 
 
 # --- variance and standard deviation ----------------------------------------------------
@@ -173,7 +152,7 @@ def var_forward(x, axis=None, keepdims=False, ddof=0):
 
 
 def _centered(x, axes):
-    return x - call(_mean, x, axis=axes, keepdims=True)
+    return x - call(mean, x, axis=axes, keepdims=True)
 
 
 def var_vjp(g, ctx):
@@ -183,13 +162,9 @@ def var_vjp(g, ctx):
     return (g * _centered(x, ctx.saved) * (2.0 / dof),)
 
 
-_var = defop("var", var_forward, var_vjp,
+var = defop("var", var_forward, var_vjp,
              doc="Variance over axis.  VJP: g 2 (x - mean) / (n - ddof)")
 
-
-def var(x, axis=None, keepdims=False, ddof=0):
-    """Variance over ``axis``, divided by n - ddof.  VJP: g 2 (x - mean) / (n - ddof)"""
-    return _var(x, axis=axis, keepdims=keepdims, ddof=ddof)
 
 
 def std_forward(x, axis=None, keepdims=False, ddof=0):
@@ -210,14 +185,9 @@ def std_vjp(g, ctx):
     return (g * _centered(x, ctx.saved) / (safe * dof),)
 
 
-_std = defop("std", std_forward, std_vjp,
+std = defop("std", std_forward, std_vjp,
              doc="Standard deviation.  VJP: g (x - mean) / ((n - ddof) std); 0 where std = 0")
 
-
-def std(x, axis=None, keepdims=False, ddof=0):
-    """Standard deviation over ``axis`` (divisor n - ddof).
-    VJP: g (x - mean) / ((n - ddof) std), taken as 0 where std is 0"""
-    return _std(x, axis=axis, keepdims=keepdims, ddof=ddof)
 
 
 # --- logsumexp and norm -----------------------------------------------------------------
@@ -240,17 +210,13 @@ def logsumexp_vjp(g, ctx):
     # large out, float32 cannot hold out's fractional digits (1e4 + log 2 is kept to 1e-3).
     # The shift is a constant, so the softmax stays differentiable in x.
     e = np.exp(x - shift)
-    softmax = e / call(_sum, e, axis=axes, keepdims=True)
+    softmax = e / call(sum, e, axis=axes, keepdims=True)
     return (expand_reduced(g, x.shape, axes, ctx.params.get("keepdims", False)) * softmax,)
 
 
-_logsumexp = defop("logsumexp", logsumexp_forward, logsumexp_vjp,
+logsumexp = defop("logsumexp", logsumexp_forward, logsumexp_vjp,
                    doc="log sum exp x over axis, stable.  VJP: g softmax(x)")
 
-
-def logsumexp(x, axis=None, keepdims=False):
-    """log(sum(exp(x))) over ``axis``, computed without overflow.  VJP: g softmax(x)"""
-    return _logsumexp(x, axis=axis, keepdims=keepdims)
 
 
 def norm_forward(x, axis=None, keepdims=False):
@@ -280,7 +246,7 @@ def norm(x, axis=None, keepdims=False, ord=None):
     if ord is None or (isinstance(ord, str) and ord == "fro"):
         return _norm(x, axis=axis, keepdims=keepdims)
     if isinstance(ord, (int, float, np.integer, np.floating)) and ord == 2:
-        ndim = np.ndim(_data(x))
+        ndim = np.ndim(x)
         if len(normalize_axis(axis, ndim, "norm")) == 1 or ndim == 1:
             return _norm(x, axis=axis, keepdims=keepdims)
         raise ValueError(

@@ -59,7 +59,9 @@ def _axes(axis, ndim, name, shape):
 
 
 # --- views: reshape, transpose, broadcast_to ------------------------------------------
-def reshape_forward(x, shape):
+def reshape_forward(x, /, shape):
+    """Give x a new shape (an int or a tuple; one entry may be -1)."""
+    shape = (int(shape),) if _is_int(shape) else tuple(shape)
     try:
         return np.reshape(x, shape), None
     except (ValueError, TypeError):
@@ -73,22 +75,19 @@ def reshape_vjp(g, ctx):
     return (g.reshape(ctx.inputs[0].shape),)
 
 
-_reshape = defop("reshape", reshape_forward, reshape_vjp, view=True,
-                 doc="Reshape.  VJP: g reshaped back to the input's shape")
-
-
-def reshape(x, shape):
-    """Give x a new shape (one entry may be -1).  VJP: g reshaped back"""
-    return _reshape(x, shape=(int(shape),) if _is_int(shape) else tuple(shape))
+reshape = defop("reshape", reshape_forward, reshape_vjp, view=True,
+                doc="Give x a new shape (one entry may be -1).  VJP: g reshaped back")
 
 
 def transpose_forward(x, axes=None):
+    if axes is not None and not all(_is_int(a) for a in axes):
+        raise TypeError(f"transpose: axes must be integers, got {axes!r}")
     ndim = np.ndim(x)
     axes = tuple(reversed(range(ndim))) if axes is None else axes
     # Negative axes become positive first: the VJP inverts the permutation with argsort.
     if sorted(a + ndim if a < 0 else a for a in axes) != list(range(ndim)):
         raise ValueError(f"transpose: axes {axes} don't match an array of shape {np.shape(x)}")
-    axes = tuple(a % ndim for a in axes)
+    axes = tuple(int(a) % ndim for a in axes)
     return np.transpose(x, axes), axes
 
 
@@ -96,15 +95,9 @@ def transpose_vjp(g, ctx):
     return (np.transpose(g, tuple(int(i) for i in np.argsort(ctx.saved))),)
 
 
-_transpose = defop("transpose", transpose_forward, transpose_vjp, view=True,
-                   doc="Permute axes.  VJP: g permuted by the inverse permutation")
-
-
-def transpose(x, axes=None):
-    """Permute the axes (reverse them when axes is None).  VJP: inverse permutation of g"""
-    if axes is not None and not all(_is_int(a) for a in axes):
-        raise TypeError(f"transpose: axes must be integers, got {axes!r}")
-    return _transpose(x, axes=None if axes is None else tuple(int(a) for a in axes))
+transpose = defop("transpose", transpose_forward, transpose_vjp, view=True,
+                  doc="Permute the axes (reverse them when axes is None).  "
+                      "VJP: g permuted by the inverse permutation")
 
 
 def swapaxes(x, a, b):
@@ -116,7 +109,8 @@ def swapaxes(x, a, b):
     return transpose(x, perm)
 
 
-def broadcast_to_forward(x, shape):
+def broadcast_to_forward(x, /, shape):
+    shape = (int(shape),) if _is_int(shape) else tuple(shape)
     try:
         return np.broadcast_to(x, shape), None
     except (ValueError, TypeError):
@@ -127,13 +121,9 @@ def broadcast_to_vjp(g, ctx):
     return (g,)  # the engine sums g back down to the input's shape
 
 
-_broadcast_to = defop("broadcast_to", broadcast_to_forward, broadcast_to_vjp, view=True,
-                      doc="Broadcast to shape.  VJP: g summed over the broadcast axes")
-
-
-def broadcast_to(x, shape):
-    """Broadcast x to ``shape`` (read-only view).  VJP: g summed over broadcast axes"""
-    return _broadcast_to(x, shape=(int(shape),) if _is_int(shape) else tuple(shape))
+broadcast_to = defop("broadcast_to", broadcast_to_forward, broadcast_to_vjp, view=True,
+                     doc="Broadcast x to shape (a read-only view).  "
+                         "VJP: g summed over the broadcast axes")
 
 
 # --- reshapes: squeeze, expand_dims, flatten --------------------------------------------
@@ -298,7 +288,7 @@ def _pad_widths(pad_width, shape):
     return tuple((int(b), int(a)) for b, a in widths)
 
 
-def pad_forward(x, widths, value=0):
+def pad_forward(x, /, widths, value=0):
     # Where x sits inside the padded output: the VJP cuts g back to this window.
     window = tuple(slice(b, b + n) for (b, _), n in zip(widths, np.shape(x)))
     # np.pad rejects an empty widths tuple, which is what a 0-d x has.

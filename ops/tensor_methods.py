@@ -50,17 +50,17 @@ _OPERATORS = {
 
 def _reduction(op):
     def method(self, axis=None, keepdims=False):
-        return op(self, axis, keepdims)
-    method.__name__ = method.__qualname__ = op.__name__
+        return op(self, axis=axis, keepdims=keepdims)
+    method.__name__ = method.__qualname__ = op.name
     return method
 
 
 def _std(self, axis=None, keepdims=False, ddof=0):
-    return std(self, axis, keepdims, ddof=ddof)
+    return std(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
 
 def _var(self, axis=None, keepdims=False, ddof=0):
-    return var(self, axis, keepdims, ddof=ddof)
+    return var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
 
 def _reshape(self, *shape):

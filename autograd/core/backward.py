@@ -9,7 +9,6 @@ import heapq
 
 import numpy as np
 
-from autograd.core.registry import Node
 from autograd.core.grad_mode import enable_grad, no_grad
 from autograd.core.tensor import Tensor
 
@@ -29,118 +28,152 @@ def unbroadcast(g, shape):
     return g.reshape(shape) if extra else g
 
 
-def _graph_context(node):
-    """A view of ``node`` whose inputs and output are Tensors, for a differentiable VJP."""
-    if not node.op.twice:
+class GraphContext:
+    """What a VJP sees under ``create_graph=True``: the node's context with Tensors for the
+    inputs that want a gradient and for ``out``, so the VJP's arithmetic is recorded. Inputs
+    that want none stay arrays: to the new graph they are constants."""
+
+    __slots__ = ("inputs", "out", "saved", "params", "needs")
+
+    def __init__(self, node):
+        if not node.op.twice:
+            raise RuntimeError(
+                f"{node.op.name}: its gradient is not differentiable (create_graph=True is "
+                "not supported through this op)"
+            )
+        self.inputs = tuple(p if need else a
+                            for p, a, need in zip(node.parents, node.inputs, node.needs))
+        self.out = Tensor._make(node.out, node, True, node.out_version[0])
+        self.saved, self.params, self.needs = node.saved, node.params, node.needs
+
+
+class _Accumulator:
+    """Gradients summed per node (and per leaf) over all uses, and the nodes still to run,
+    newest first: every consumer of a node's output is newer than the node, so its gradient
+    is complete when it is popped. No topological sort, no recursion."""
+
+    def __init__(self):
+        self.node_grads = {}   # node -> gradient of its output so far
+        self.leaf_grads = {}   # id(leaf) -> gradient so far
+        self.leaves = {}       # id(leaf) -> leaf
+        self.heap = []
+
+    def add(self, t, g):
+        node = t._node
+        if node is None:
+            key = id(t)
+            if key in self.leaf_grads:
+                self.leaf_grads[key] = self.leaf_grads[key] + g
+            else:
+                self.leaves[key] = t
+                self.leaf_grads[key] = g
+        elif node in self.node_grads:
+            self.node_grads[node] = self.node_grads[node] + g
+        else:
+            self.node_grads[node] = g
+            heapq.heappush(self.heap, (-node.seq, node))
+
+    def pop(self):
+        node = heapq.heappop(self.heap)[1]
+        return node, self.node_grads.pop(node)
+
+
+def run_hooks(hooks, g, shape, what):
+    """Apply gradient hooks in order; a non-None result replaces the gradient and must be an
+    array or Tensor of the same shape."""
+    for hook in hooks:
+        result = hook(g)
+        if result is None:
+            continue
+        if not isinstance(result, (np.ndarray, Tensor)) or result.shape != tuple(shape):
+            got = (f"shape {result.shape}" if isinstance(result, (np.ndarray, Tensor))
+                   else type(result).__name__)
+            raise RuntimeError(
+                f"{what}: hook {getattr(hook, '__name__', hook)!r} returned {got}; a hook "
+                f"must return None or a gradient of shape {tuple(shape)}"
+            )
+        g = result if result.dtype == g.dtype else result.astype(g.dtype)
+    return g
+
+
+def _run_vjp(node, g, create_graph):
+    if node.freed:
         raise RuntimeError(
-            f"{node.op.name}: its gradient is not differentiable (create_graph=True is not "
-            "supported through this op)"
+            f"{node.op.name}: trying to backward through the graph a second time; its saved "
+            "values were freed. Pass retain_graph=True to the first backward call"
         )
-    ctx = Node.__new__(Node)
-    ctx.op, ctx.parents, ctx.saved, ctx.params = node.op, node.parents, node.saved, node.params
-    ctx.needs = node.needs
-    ctx.inputs = tuple(node.parents)
-    ctx.out = Tensor._make(node.out, node, True, node.out_version[0])
-    return ctx
+    node.check_versions()
+    if create_graph:
+        vjp = node.op.graph_vjp or node.op.vjp
+        grads = vjp(g if isinstance(g, Tensor) else Tensor(g), GraphContext(node))
+    else:
+        grads = node.op.vjp(g, node)
+    if len(grads) != len(node.parents):
+        raise RuntimeError(f"{node.op.name}: its VJP returned {len(grads)} gradients for "
+                           f"{len(node.parents)} inputs")
+    return grads
+
+
+def _fit(node, i, gp):
+    """The gradient for input ``i`` in that input's shape and dtype."""
+    data = node.parents[i].data
+    if gp.shape != data.shape:
+        gp = _fit_shape(node, i, gp, data.shape)
+    if gp.dtype != data.dtype:
+        gp = gp.astype(data.dtype)
+    return gp
 
 
 def run_backward(roots, seeds, retain_graph=False, create_graph=False, targets=None):
     """Propagate ``seeds`` (one per root Tensor) back through the graph.
 
-    Nodes run newest first (a max-heap on their creation number): every consumer of a
-    node's output is newer than the node, so its gradient is complete when it runs, with
-    no separate topological sort and no recursion.
-
     With ``targets`` (Tensors) the gradients with respect to them are returned in a list
     and no ``.grad`` is touched; otherwise leaf gradients accumulate into ``.grad``.
     """
-    node_grads = {}  # node -> gradient of its output, summed over its uses so far
-    leaf_grads = {}  # id(leaf) -> gradient, summed over its uses
-    leaves = {}
-    heap = []
+    acc = _Accumulator()
     for t, g in zip(roots, seeds):
-        node = t._node
-        if node is None:
-            leaves[id(t)] = t
-            leaf_grads[id(t)] = g if id(t) not in leaf_grads else leaf_grads[id(t)] + g
-        elif node in node_grads:
-            node_grads[node] = node_grads[node] + g
-        else:
-            node_grads[node] = g
-            heapq.heappush(heap, (-node.seq, node))
-
-    wanted = {}
-    if targets is not None:
-        for t in targets:
-            wanted[t._node if t._node is not None else id(t)] = None
+        acc.add(t, g)
+    wanted = {} if targets is None else {_key(t): None for t in targets}
 
     with enable_grad() if create_graph else no_grad():
-        while heap:
-            node = heapq.heappop(heap)[1]
-            g = node_grads.pop(node)
-            if node.freed:
-                raise RuntimeError(
-                    f"{node.op.name}: trying to backward through the graph a second time; its "
-                    "saved values were freed. Pass retain_graph=True to the first backward call"
-                )
-            node.check_versions()
+        while acc.heap:
+            node, g = acc.pop()
             if node.hooks is not None:
-                for hook in node.hooks:
-                    result = hook(g)
-                    if result is not None:
-                        g = result
+                g = run_hooks(node.hooks, g, node.out.shape, node.op.name)
             if node.retained is not None:
-                t = node.retained()
-                if t is not None:
-                    t.grad = g.copy() if t.grad is None else t.grad + g
-            if wanted and node in wanted:
+                _retain(node.retained(), g)
+            if node in wanted:
                 wanted[node] = g
-            if create_graph:
-                grads = node.op.vjp(g if isinstance(g, Tensor) else Tensor(g),
-                                    _graph_context(node))
-            else:
-                grads = node.op.vjp(g, node)
-            parents = node.parents
-            if len(grads) != len(parents):
-                raise RuntimeError(f"{node.op.name}: its VJP returned {len(grads)} gradients "
-                                   f"for {len(parents)} inputs")
-            needs = node.needs
+            grads = _run_vjp(node, g, create_graph)
             for i, gp in enumerate(grads):
-                if gp is None or not needs[i]:
-                    continue
-                p = parents[i]
-                data = p.data
-                if gp.shape != data.shape:
-                    gp = _fit_shape(node, i, gp, data.shape)
-                if gp.dtype != data.dtype:
-                    gp = gp.astype(data.dtype)
-                parent_node = p._node
-                if parent_node is None:
-                    key = id(p)
-                    if key in leaf_grads:
-                        leaf_grads[key] = leaf_grads[key] + gp
-                    else:
-                        leaves[key] = p
-                        leaf_grads[key] = gp
-                elif parent_node in node_grads:
-                    node_grads[parent_node] = node_grads[parent_node] + gp
-                else:
-                    node_grads[parent_node] = gp
-                    heapq.heappush(heap, (-parent_node.seq, parent_node))
+                if gp is not None and node.needs[i]:
+                    acc.add(node.parents[i], _fit(node, i, gp))
             if not retain_graph:
                 node.release()
 
-    handed = {id(g) for g in seeds}  # arrays someone else holds: never give them to a leaf
-    for key, t in leaves.items():
-        g = leaf_grads[key]
-        for hook in t._hooks or ():
-            result = hook(g)
-            if result is not None:
-                g = result
-        if targets is not None:
+    if targets is not None:
+        for key, t in acc.leaves.items():
             if key in wanted:
-                wanted[key] = g
-            continue
+                wanted[key] = run_hooks(t._hooks or (), acc.leaf_grads[key], t.shape, "leaf")
+        return [wanted[_key(t)] for t in targets]
+    _deliver(acc, seeds)
+    return None
+
+
+def _key(t):
+    return t._node if t._node is not None else id(t)
+
+
+def _retain(t, g):
+    if t is not None:
+        t.grad = g.copy() if t.grad is None else t.grad + g
+
+
+def _deliver(acc, seeds):
+    """Accumulate each leaf's gradient into its ``.grad``, after its hooks."""
+    handed = {id(g) for g in seeds}  # arrays someone else holds: never give them to a leaf
+    for key, t in acc.leaves.items():
+        g = run_hooks(t._hooks or (), acc.leaf_grads[key], t.shape, "leaf")
         if isinstance(g, Tensor):
             t.grad = g if t.grad is None else t.grad + g
         elif t.grad is None:
@@ -152,9 +185,6 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, targets=N
             t.grad = g
         else:
             t.grad = t.grad + g
-    if targets is not None:
-        return [wanted[t._node if t._node is not None else id(t)] for t in targets]
-    return None
 
 
 def _fit_shape(node, i, gp, shape):

@@ -1,6 +1,6 @@
 """The op registry and the graph node.
 
-An op is two module-level functions side by side::
+An op is two module-level functions side by side, registered together::
 
     def exp_forward(x):
         out = np.exp(x)
@@ -9,20 +9,29 @@ An op is two module-level functions side by side::
     def exp_vjp(g, ctx):
         return (g * ctx.out,)              # one gradient per input, None where not needed
 
-    exp = defop("exp", exp_forward, exp_vjp)
+    exp = defop("exp", exp_forward, exp_vjp, doc="e**x.  VJP: g out")
 
-``forward`` sees plain ndarrays (and any non-Tensor arguments unchanged). ``vjp`` gets the
-upstream gradient ``g`` (shape of ``out``) and ``ctx`` with ``inputs``, ``out``, ``saved``,
-``params`` (keyword arguments of the call) and ``needs`` (which inputs want a gradient). It
-returns one gradient per positional input, in the input's own shape *before broadcasting*
-does not matter: the engine reduces broadcast gradients back to each input's shape.
+The forward's signature is the op's signature. Its inputs (Tensors, arrays or scalars; the
+forward sees arrays) are its positional-only parameters, or, when it has none, those without
+a default; the rest are its parameters (axis, stride, ...), passed by keyword or by position
+after the inputs, handed to the forward unchanged and kept in ``ctx.params``. The result of ``defop`` is the
+public op: no wrapper is needed to rename arguments.
 
-VJPs are written with numpy operators and ufuncs. Normally they run on ndarrays; under
-``create_graph=True`` the engine hands them Tensors instead (``g``, ``ctx.inputs``,
-``ctx.out``) and numpy dispatches every ufunc back into the op library, so the gradient is
-itself differentiable. An op whose VJP cannot run on Tensors is registered ``twice=False``.
+The VJP contract. ``vjp(g, ctx)`` receives the upstream gradient ``g`` (shape of ``out``) and
+``ctx`` with ``inputs``, ``out``, ``saved``, ``params`` and ``needs`` (which inputs want a
+gradient). It returns one gradient per input; a gradient may keep broadcast axes, because
+the engine sums it back to its input's shape, casts it to its dtype and checks its shape.
+
+A VJP is written against numpy's array interface: operators, ufuncs, the numpy functions
+the op library dispatches, and ``call(op, ...)`` for registered ops. In ``backward`` it runs
+on ndarrays. Under ``create_graph=True`` the engine runs the same function on Tensors, which
+implement that interface by dispatching back into the op library, so the gradient is itself
+differentiable; the inputs that need no gradient are still given as arrays. An op whose
+gradient needs more than that interface (in-place writes, a kernel) registers a separate
+``graph_vjp`` written on Tensors, or ``twice=False`` to refuse double backward by name.
 """
 
+import inspect
 import itertools
 
 import numpy as np
@@ -37,19 +46,35 @@ _next_seq = itertools.count().__next__
 class Op:
     """A registered op: call it with Tensors, arrays or scalars to get a Tensor."""
 
-    __slots__ = ("name", "forward", "vjp", "twice", "view", "doc")
+    __slots__ = ("name", "forward", "vjp", "graph_vjp", "twice", "view", "doc", "signature",
+                 "n_inputs", "input_names", "param_names")
 
-    def __init__(self, name, forward, vjp, twice=True, view=False, doc=None):
+    def __init__(self, name, forward, vjp, graph_vjp=None, twice=True, view=False, doc=None):
         self.name = name
         self.forward = forward
         self.vjp = vjp
+        self.graph_vjp = graph_vjp
         self.twice = twice
         self.view = view
         self.doc = doc or forward.__doc__
+        signature = inspect.signature(forward)
+        self.n_inputs, self.input_names = _input_names(signature)
+        # Callers may name inputs by keyword too (ops.clip(x, hi=1)), even where the forward
+        # marks them positional-only.
+        self.signature = signature.replace(parameters=[
+            p.replace(kind=p.POSITIONAL_OR_KEYWORD) if p.kind is p.POSITIONAL_ONLY else p
+            for p in signature.parameters.values()])
+        self.param_names = tuple(
+            p.name for p in self.signature.parameters.values()
+            if p.name not in self.input_names and p.kind in (p.POSITIONAL_OR_KEYWORD,))
 
     def __call__(self, *args, **params):
         """Run the forward on the inputs' arrays; record a Node when grad mode is on and an
         input wants a gradient. (The hot path of the whole library: kept flat on purpose.)"""
+        n = self.n_inputs
+        if n is not None and (len(args) != n or (params and not self.input_names.isdisjoint(
+                params))):
+            args, params = self._bind(args, params)
         inputs = []
         record = False
         for a in args:
@@ -62,9 +87,12 @@ class Op:
         out, saved = self.forward(*inputs, **params)
         if out.__class__ is not np.ndarray:
             out = np.asarray(out)
+        # A view shares its base's version counter whether or not it is recorded, so a
+        # change through it is seen by every node that saved the base.
+        version = args[0]._version if self.view and isinstance(args[0], Tensor) else None
         if not (record and is_grad_enabled() and self.vjp is not None
                 and out.dtype.kind in "fc"):
-            return Tensor._make(out, None, False)
+            return Tensor._make(out, None, False, version)
         needs = []
         versions = []
         for a in args:
@@ -74,18 +102,64 @@ class Op:
             else:
                 needs.append(False)
                 versions.append(0)
-        version = args[0]._version if self.view and isinstance(args[0], Tensor) else [0]
+        if version is None:
+            version = [0]
         # Tuples of arrays and ints drop out of the cyclic GC's tracking: deep graphs stay
         # cheaper to collect.
         node = Node(self, args, tuple(inputs), out, saved, params, tuple(needs),
                     tuple(versions), (version, version[0]))
         return Tensor._make(out, node, True, version)
 
+    def _bind(self, args, params):
+        """Split a call into inputs and parameters by the forward's signature."""
+        n, extra = self.n_inputs, args[self.n_inputs:]
+        if (len(args) > n and len(extra) <= len(self.param_names)
+                and self.input_names.isdisjoint(params)):
+            # The common case, ops.sum(x, 1): parameters given by position after the inputs.
+            params = dict(params)
+            for name, value in zip(self.param_names, extra):
+                if name in params:
+                    raise TypeError(f"{self.name}: got multiple values for argument {name!r}")
+                params[name] = value
+            return args[:n], params
+        try:
+            bound = self.signature.bind(*args, **params)
+        except TypeError as e:
+            raise TypeError(f"{self.name}: {e}") from None
+        bound.apply_defaults()
+        inputs, rest = [], {}
+        for name, value in bound.arguments.items():
+            if name in self.input_names:
+                inputs.append(value)
+            elif self.signature.parameters[name].kind is inspect.Parameter.VAR_KEYWORD:
+                rest.update(value)
+            else:
+                rest[name] = value
+        return inputs, rest
+
+    @property
+    def __name__(self):
+        return self.name
+
     def __repr__(self):
         return f"<op {self.name}>"
 
 
-def defop(name, forward, vjp, *, twice=True, view=False, doc=None):
+def _input_names(signature):
+    """How many inputs an op takes, and their names: the forward's positional-only
+    parameters when it has any (``def pad_forward(x, /, width, mode="constant")``), else
+    those without a default. ``None`` for a variadic forward: every positional is an input."""
+    params = list(signature.parameters.values())
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None, frozenset()
+    names = [p.name for p in params if p.kind is p.POSITIONAL_ONLY]
+    if not names:
+        names = [p.name for p in params
+                 if p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD]
+    return len(names), frozenset(names)
+
+
+def defop(name, forward, vjp, *, graph_vjp=None, twice=True, view=False, doc=None):
     """Register an op and return it (callable on Tensors).
 
     Parameters
@@ -93,20 +167,25 @@ def defop(name, forward, vjp, *, twice=True, view=False, doc=None):
     name : str
         Unique name, used in error messages and in the registry.
     forward : callable
-        ``forward(*arrays, **params) -> (out, saved)`` on ndarrays.
+        ``forward(*inputs, **params) -> (out, saved)`` on ndarrays. Its positional-only
+        parameters, or if it has none its parameters without a default, are the op's
+        inputs; the others are the op's parameters.
     vjp : callable or None
-        ``vjp(g, ctx) -> tuple`` with one gradient per positional input (None where the
-        input needs none). ``None`` marks the op as not differentiable.
+        ``vjp(g, ctx) -> tuple`` with one gradient per input (None where the input needs
+        none). ``None`` marks the op as not differentiable.
+    graph_vjp : callable, optional
+        The VJP to run on Tensors under ``create_graph=True``, for an op whose ``vjp`` needs
+        more than numpy's array interface.
     twice : bool
-        False when the VJP only runs on ndarrays; ``create_graph=True`` through it then
-        raises an error naming the op.
+        False when the gradient cannot be differentiated; ``create_graph=True`` through the
+        op then raises an error naming it.
     view : bool
         True when ``out`` may share memory with the first input, so both share a version
         counter and in-place changes to either are caught.
     """
     if name in REGISTRY:
         raise ValueError(f"defop: an op named {name!r} is already registered")
-    op = Op(name, forward, vjp, twice, view, doc)
+    op = Op(name, forward, vjp, graph_vjp, twice, view, doc)
     REGISTRY[name] = op
     return op
 

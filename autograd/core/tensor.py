@@ -19,10 +19,17 @@ _default_dtype = np.dtype(np.float32)
 # numpy name -> op, filled by the op library: numpy calls on a Tensor dispatch through these.
 UFUNCS: dict = {}
 FUNCTIONS: dict = {}
-# Ufuncs whose result carries no gradient: run on the data, return plain arrays.
+# Ufuncs and numpy functions whose result carries no gradient (comparisons, indices, shapes):
+# they run on the data and return plain arrays.
 COMPARISONS = {
     "greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "sign",
     "isfinite", "isnan", "isinf", "signbit", "logical_and", "logical_or", "logical_not",
+}
+NO_GRADIENT_FUNCTIONS = {
+    "ndim", "shape", "size", "result_type", "may_share_memory", "shares_memory", "argmax",
+    "argmin", "argsort", "argwhere", "nonzero", "flatnonzero", "count_nonzero", "any", "all",
+    "array_equal", "array_equiv", "allclose", "isclose", "iscomplexobj", "isrealobj",
+    "searchsorted", "unique", "isscalar", "copyto", "ravel_multi_index", "unravel_index",
 }
 
 
@@ -195,22 +202,22 @@ class Tensor:
 
     # Comparisons give boolean ndarrays: no gradient flows through them.
     def __lt__(self, o):
-        return self.data < _data(o)
+        return self.data < unwrap(o)
 
     def __le__(self, o):
-        return self.data <= _data(o)
+        return self.data <= unwrap(o)
 
     def __gt__(self, o):
-        return self.data > _data(o)
+        return self.data > unwrap(o)
 
     def __ge__(self, o):
-        return self.data >= _data(o)
+        return self.data >= unwrap(o)
 
     def __eq__(self, o):
-        return self.data == _data(o)
+        return self.data == unwrap(o)
 
     def __ne__(self, o):
-        return self.data != _data(o)
+        return self.data != unwrap(o)
 
     __hash__ = object.__hash__
 
@@ -219,19 +226,30 @@ class Tensor:
         fn = UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
         if fn is None:
             if ufunc.__name__ in COMPARISONS and method == "__call__":
-                return ufunc(*(_data(i) for i in inputs), **kwargs)
+                return ufunc(*(unwrap(i) for i in inputs), **kwargs)
             return NotImplemented
         return fn(*inputs)
 
     def __array_function__(self, func, types, args, kwargs):
         fn = FUNCTIONS.get(func.__name__)
-        if fn is None:
-            return NotImplemented
-        return fn(*args, **kwargs)
+        if fn is not None:
+            return fn(*args, **kwargs)
+        if func.__name__ in NO_GRADIENT_FUNCTIONS:
+            return func(*_unwrap(args), **dict(zip(kwargs, _unwrap(kwargs.values()))))
+        raise TypeError(
+            f"numpy.{func.__name__} is not supported on Tensors (it would drop the gradient); "
+            "use the op library's function, or apply it to tensor.data outside the graph"
+        )
 
 
-def _data(x):
+def unwrap(x):
+    """The array behind a Tensor; anything else as it is."""
     return x.data if isinstance(x, Tensor) else x
+
+
+def _unwrap(values):
+    """Arguments with Tensors (also inside lists and tuples) replaced by their arrays."""
+    return [type(v)(_unwrap(v)) if isinstance(v, (list, tuple)) else unwrap(v) for v in values]
 
 
 def unwrap_index(index):
