@@ -313,9 +313,13 @@ def maximum_forward(a, b):
 
 
 def _select_vjp(g, ctx, first_wins):
-    # Ties split the gradient equally between the two inputs, as for max/min reductions.
+    # Ties split the gradient equally between the two inputs, as for max/min reductions. A
+    # NaN wins the selection (numpy propagates it), so a NaN input takes the gradient.
     a, b = ctx.inputs
-    share = np.where(first_wins(a, b), 1.0, np.where(a == b, 0.5, 0.0)).astype(g.dtype)
+    a_nan, b_nan = np.isnan(a), np.isnan(b)
+    share = np.where(first_wins(a, b), 1.0, np.where(a == b, 0.5, 0.0))
+    share = np.where(a_nan, np.where(b_nan, 0.5, 1.0), np.where(b_nan, 0.0, share))
+    share = share.astype(g.dtype)
     return (g * share if ctx.needs[0] else None), (g * (1 - share) if ctx.needs[1] else None)
 
 
@@ -324,7 +328,7 @@ def maximum_vjp(g, ctx):
 
 
 maximum = defop("maximum", maximum_forward, maximum_vjp,
-                doc="Elementwise max.  VJP: g to the larger input, split on ties")
+                doc="Elementwise max.  VJP: g to the larger input (to a NaN), split on ties")
 
 
 def minimum_forward(a, b):
@@ -369,17 +373,20 @@ def clip_forward(x, lo=None, hi=None, /):
 
 
 def clip_vjp(g, ctx):
+    """numpy's clip is minimum(maximum(x, lo), hi), bounds broadcasting against x: each
+    element's g goes to whichever of x, lo, hi it came from (to hi where lo > hi)."""
     x, lo, hi = ctx.inputs
-    inside = np.ones(x.shape, dtype=bool)
-    if lo is not None:
-        inside &= x >= lo
-    if hi is not None:
-        inside &= x <= hi
-    return g * inside, None, None
+    from_lo = (x < lo) if lo is not None else np.zeros((), dtype=bool)
+    from_hi = (np.where(from_lo, lo, x) > hi) if hi is not None else np.zeros((), dtype=bool)
+    from_x = ~(from_lo | from_hi)
+    glo = g * (from_lo & ~from_hi) if lo is not None and ctx.needs[1] else None
+    ghi = g * from_hi if hi is not None and ctx.needs[2] else None
+    return g * from_x, glo, ghi
 
 
 clip = defop("clip", clip_forward, clip_vjp,
-             doc="x limited to [lo, hi] (either may be None).  VJP: g [lo <= x <= hi]")
+             doc="x limited to [lo, hi] (either may be None; bounds broadcast and may be "
+                 "Tensors).  VJP: g to x where lo <= x <= hi, to lo below, to hi above")
 
 
 

@@ -24,27 +24,17 @@ for _module in (elementwise, reductions, shape, indexing, linalg, functional, lo
     FUNCTIONS.update(getattr(_module, "FUNCTIONS", {}))
 
 
-# Ops are callables, not functions, so Python would not bind them as methods: each operator
-# is a small function that passes self on.
-def _unary(op):
-    return lambda self: op(self)
-
-
-def _binary(op):
-    return lambda self, o: op(self, o)
-
-
 def _reversed(op):
     return lambda self, o: op(o, self)
 
 
+# Ops bind like functions (Op.__get__), so they are installed as methods directly.
 _OPERATORS = {
-    "__add__": _binary(add), "__sub__": _binary(sub), "__mul__": _binary(mul),
-    "__truediv__": _binary(div), "__pow__": _binary(pow), "__matmul__": _binary(matmul),
-    "__radd__": _reversed(add), "__rsub__": _reversed(sub), "__rmul__": _reversed(mul),
-    "__rtruediv__": _reversed(div), "__rpow__": _reversed(pow),
-    "__rmatmul__": _reversed(matmul), "__getitem__": _binary(getitem), "__neg__": _unary(neg),
-    "__abs__": _unary(abs), "__pos__": lambda self: self,
+    "__add__": add, "__sub__": sub, "__mul__": mul, "__truediv__": div, "__pow__": pow,
+    "__matmul__": matmul, "__radd__": _reversed(add), "__rsub__": _reversed(sub),
+    "__rmul__": _reversed(mul), "__rtruediv__": _reversed(div), "__rpow__": _reversed(pow),
+    "__rmatmul__": _reversed(matmul), "__getitem__": getitem, "__neg__": neg, "__abs__": abs,
+    "__pos__": lambda self: self,
 }
 
 
@@ -83,9 +73,9 @@ _METHODS = {
     "sum": _reduction(sum), "mean": _reduction(mean), "max": _reduction(max),
     "min": _reduction(min), "var": _var, "std": _std, "reshape": _reshape,
     "transpose": _transpose, "swapaxes": swapaxes, "flatten": flatten, "squeeze": squeeze,
-    "expand_dims": expand_dims, "broadcast_to": broadcast_to, "astype": _binary(astype),
-    "exp": _unary(exp), "log": _unary(log), "sqrt": _unary(sqrt), "tanh": _unary(tanh),
-    "sigmoid": _unary(sigmoid), "relu": _unary(relu), "abs": _unary(abs), "clip": clip,
+    "expand_dims": expand_dims, "broadcast_to": broadcast_to, "astype": astype, "exp": exp,
+    "log": log, "sqrt": sqrt, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "abs": abs,
+    "clip": clip,
     "softmax": _softmax, "log_softmax": _log_softmax, "T": property(transpose),
 }
 

@@ -33,6 +33,7 @@ gradient needs more than that interface (in-place writes, a kernel) registers a 
 
 import inspect
 import itertools
+import types
 
 import numpy as np
 
@@ -83,15 +84,19 @@ class Op:
                 if a.requires_grad:
                     record = True
             else:
-                inputs.append(a)
-        out, saved = self.forward(*inputs, **params)
+                inputs.append(_operand(self.name, a))
+        result = self.forward(*inputs, **params)
+        if result.__class__ is not tuple or len(result) != 2:
+            raise TypeError(f"{self.name}: its forward must return a pair (out, saved), got "
+                            f"{type(result).__name__}")
+        out, saved = result
         if out.__class__ is not np.ndarray:
             out = np.asarray(out)
         # A view shares its base's version counter whether or not it is recorded, so a
         # change through it is seen by every node that saved the base.
         version = args[0]._version if self.view and isinstance(args[0], Tensor) else None
         if not (record and is_grad_enabled() and self.vjp is not None
-                and out.dtype.kind in "fc"):
+                and out.dtype.kind == "f"):
             return Tensor._make(out, None, False, version)
         needs = []
         versions = []
@@ -141,8 +146,29 @@ class Op:
     def __name__(self):
         return self.name
 
+    def __get__(self, obj, objtype=None):
+        """Bind like a function, so an op can be installed as a Tensor method."""
+        return self if obj is None else types.MethodType(self, obj)
+
     def __repr__(self):
         return f"<op {self.name}>"
+
+
+def _operand(name, a):
+    """A non-Tensor input as the forward should see it. A numpy scalar becomes a Python
+    scalar, which numpy treats as weakly typed: ``x / np.sqrt(64)`` keeps a float32 x
+    float32 (PyTorch's rule), where the float64 scalar would promote it. Arrays of strings,
+    objects or complex numbers are refused: the VJPs are written for real numbers."""
+    if isinstance(a, np.generic):
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"{name}: a scalar of dtype {a.dtype} is not supported")
+        return a.item()
+    if isinstance(a, np.ndarray) and a.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: an array of dtype {a.dtype} (shape {a.shape}) is not "
+                        "supported; only booleans, integers and real floats are")
+    if isinstance(a, complex):
+        raise TypeError(f"{name}: complex number {a!r} is not supported")
+    return a
 
 
 def _input_names(signature):

@@ -29,7 +29,7 @@ NO_GRADIENT_FUNCTIONS = {
     "ndim", "shape", "size", "result_type", "may_share_memory", "shares_memory", "argmax",
     "argmin", "argsort", "argwhere", "nonzero", "flatnonzero", "count_nonzero", "any", "all",
     "array_equal", "array_equiv", "allclose", "isclose", "iscomplexobj", "isrealobj",
-    "searchsorted", "unique", "isscalar", "copyto", "ravel_multi_index", "unravel_index",
+    "searchsorted", "unique", "isscalar", "ravel_multi_index", "unravel_index",
 }
 
 
@@ -47,12 +47,20 @@ def get_default_dtype():
 
 
 def _to_array(data, dtype):
+    if dtype is not None and dtype.kind not in "biuf":
+        raise TypeError(f"Tensor: dtype {dtype} is not supported; tensors hold booleans, "
+                        "integers or real floating point numbers")
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, np.ndarray):
+    if isinstance(data, (np.ndarray, np.generic)):
+        if data.dtype.kind not in "biuf":
+            # Strings and objects have no arithmetic, and the VJPs are written for real
+            # numbers (a complex gradient would need conjugates): refuse rather than be wrong.
+            raise TypeError(f"Tensor: arrays of dtype {data.dtype} are not supported; tensors "
+                            "hold booleans, integers or real floating point numbers")
+        if isinstance(data, np.generic):
+            return np.asarray(data, dtype=dtype)
         return data if dtype is None else data.astype(dtype, copy=False)
-    if isinstance(data, np.generic):
-        return np.asarray(data, dtype=dtype)
     if isinstance(data, (bool, int, float, list, tuple)):
         arr = np.asarray(data)
         if arr.dtype.kind not in "biuf":
@@ -79,7 +87,7 @@ class Tensor:
 
     def __init__(self, data, requires_grad=False, dtype=None):
         data = _to_array(data, None if dtype is None else np.dtype(dtype))
-        if requires_grad and data.dtype.kind not in "fc":
+        if requires_grad and data.dtype.kind != "f":
             raise TypeError(
                 f"Tensor: only floating point tensors can require grad, got dtype {data.dtype}"
             )
@@ -143,7 +151,7 @@ class Tensor:
         self.grad = None
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.dtype.kind not in "fc":
+        if requires_grad and self.dtype.kind != "f":
             raise TypeError(f"requires_grad_: a tensor of dtype {self.dtype} cannot require grad")
         self.requires_grad = bool(requires_grad)
         return self
@@ -180,7 +188,16 @@ class Tensor:
         self._version[0] += 1
 
     def _inplace(self, ufunc, other, what):
+        """``x op= other``. A computed tensor in grad mode is rebound out of place, so its
+        history stays right; a leaf that requires grad (a parameter) is refused, as in
+        PyTorch: changing it in place would silently do nothing to the graph."""
         if self.requires_grad and is_grad_enabled():
+            if self._node is None:
+                raise RuntimeError(
+                    f"{what}: in-place change of a leaf tensor that requires grad (shape "
+                    f"{self.shape}); wrap the update in autograd.no_grad() (as optimizers "
+                    "do), or compute a new tensor"
+                )
             return UFUNCS[ufunc](self, other)  # out of place: history stays right
         self._check_inplace(what, other)
         other = other.data if isinstance(other, Tensor) else other
