@@ -6,6 +6,7 @@ and shape checks happen here once for every op, so VJPs never deal with them.
 """
 
 import heapq
+import weakref
 
 import numpy as np
 
@@ -134,6 +135,8 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, targets=N
     for t, g in zip(roots, seeds):
         acc.add(t, g)
     wanted = {} if targets is None else {_key(t): None for t in targets}
+    handed = {id(g) for g in seeds}  # arrays someone else holds: never give them to a leaf
+    early = _EarlyLeaves(roots) if POST_ACCUMULATE_HOOKS and targets is None else None
 
     with enable_grad() if create_graph else no_grad():
         while acc.heap:
@@ -148,6 +151,8 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, targets=N
             for i, gp in enumerate(grads):
                 if gp is not None and node.needs[i]:
                     acc.add(node.parents[i], _fit(node, i, gp))
+            if early is not None:
+                early.consumer_done(node, acc, handed)
             if not retain_graph:
                 node.release()
 
@@ -156,7 +161,9 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, targets=N
             if key in wanted:
                 wanted[key] = run_hooks(t._hooks or (), acc.leaf_grads[key], t.shape, "leaf")
         return [wanted[_key(t)] for t in targets]
-    _deliver(acc, seeds)
+    for key, t in acc.leaves.items():
+        if early is None or key not in early.delivered:
+            _deliver(t, acc.leaf_grads[key], handed)
     return None
 
 
@@ -169,22 +176,76 @@ def _retain(t, g):
         t.grad = g.copy() if t.grad is None else t.grad + g
 
 
-def _deliver(acc, seeds):
-    """Accumulate each leaf's gradient into its ``.grad``, after its hooks."""
-    handed = {id(g) for g in seeds}  # arrays someone else holds: never give them to a leaf
-    for key, t in acc.leaves.items():
-        g = run_hooks(t._hooks or (), acc.leaf_grads[key], t.shape, "leaf")
-        if isinstance(g, Tensor):
-            t.grad = g if t.grad is None else t.grad + g
-        elif t.grad is None:
-            # .grad must own its memory (optimizers and clipping change it in place): copy
-            # a view, or an array that a seed, another leaf or a hook may also hold.
-            if g.base is not None or not g.flags.writeable or id(g) in handed or t._hooks:
-                g = g.copy()
-            handed.add(id(g))
-            t.grad = g
-        else:
-            t.grad = t.grad + g
+def _deliver(t, g, handed):
+    """Accumulate a leaf's gradient into its ``.grad``, after its hooks; then its
+    post-accumulate hooks."""
+    g = run_hooks(t._hooks or (), g, t.shape, "leaf")
+    if isinstance(g, Tensor):
+        t.grad = g if t.grad is None else t.grad + g
+    elif t.grad is None:
+        # .grad must own its memory (optimizers and clipping change it in place): copy a
+        # view, or an array that a seed, another leaf or a hook may also hold.
+        if g.base is not None or not g.flags.writeable or id(g) in handed or t._hooks:
+            g = g.copy()
+        handed.add(id(g))
+        t.grad = g
+    else:
+        t.grad = t.grad + g
+    for hook in getattr(t, "_post_hooks", None) or ():
+        hook(t)
+
+
+# id -> weak reference of every live leaf with post-accumulate hooks (Tensor's __eq__ is
+# elementwise, so the leaves themselves cannot be keys of a weak dictionary).
+POST_ACCUMULATE_HOOKS = {}
+
+
+def register_post_accumulate_grad_hook(t, fn):
+    """Call ``fn(t)`` during backward as soon as leaf ``t``'s ``.grad`` is accumulated (its
+    last consumer has run), as PyTorch's hook of that name: data-parallel training starts
+    reducing a gradient while backward goes on. Installed as a Tensor method."""
+    if t._node is not None or not t.requires_grad:
+        raise RuntimeError("register_post_accumulate_grad_hook: only a leaf tensor that "
+                           f"requires grad has one (got shape {t.shape})")
+    if getattr(t, "_post_hooks", None) is None:
+        t._post_hooks = []
+        POST_ACCUMULATE_HOOKS[id(t)] = weakref.ref(t)
+        weakref.finalize(t, POST_ACCUMULATE_HOOKS.pop, id(t), None)
+    t._post_hooks.append(fn)
+    return fn
+
+
+class _EarlyLeaves:
+    """The leaves with post-accumulate hooks that this backward reaches, and how many of
+    their consumer nodes are still to run. Counting needs one walk over the graph first,
+    so it happens only while some leaf has such a hook."""
+
+    def __init__(self, roots):
+        self.remaining = {}  # id(leaf) -> consumer edges not yet run
+        self.delivered = set()
+        seen = set()
+        stack = [t._node for t in roots if t._node is not None]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for p, need in zip(node.parents, node.needs):
+                if not need:
+                    continue
+                if p._node is not None:
+                    stack.append(p._node)
+                elif id(p) in POST_ACCUMULATE_HOOKS:
+                    self.remaining[id(p)] = self.remaining.get(id(p), 0) + 1
+
+    def consumer_done(self, node, acc, handed):
+        for p, need in zip(node.parents, node.needs):
+            key = id(p)
+            if need and key in self.remaining:
+                self.remaining[key] -= 1
+                if self.remaining[key] == 0 and key in acc.leaf_grads:
+                    self.delivered.add(key)
+                    _deliver(p, acc.leaf_grads[key], handed)
 
 
 def _fit_shape(node, i, gp, shape):
@@ -262,4 +323,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, create_graph=Fa
     return tuple(out)
 
 
-Tensor.backward = backward  # the data model knows nothing of backward; it is installed here
+# The data model knows nothing of backward: its methods for it are installed here.
+Tensor.backward = backward
+Tensor.register_post_accumulate_grad_hook = register_post_accumulate_grad_hook

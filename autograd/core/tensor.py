@@ -82,7 +82,9 @@ class Tensor:
     >>> x.grad                         # 2 x, same shape and dtype as x.data
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_version", "_hooks", "__weakref__")
+    # _post_hooks is set only on the leaves that get one (see register_post_accumulate_grad_hook).
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_version", "_hooks", "_post_hooks",
+                 "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, dtype=None):

@@ -265,3 +265,34 @@ def test_backward_time_is_linear_in_depth():
     small = min(_chain_backward_seconds(20_000)[0] for _ in range(3))
     large = min(_chain_backward_seconds(160_000)[0] for _ in range(2))
     assert large / small < 8 * 2.5, (small, large)  # 8x the ops; far from quadratic (64x)
+
+
+def test_post_accumulate_hooks_fire_once_the_leaf_gradient_is_final():
+    """A leaf's hook runs as soon as its last consumer has run, before earlier nodes."""
+    order = []
+    w1 = Tensor(np.ones(3), requires_grad=True)
+    w2 = Tensor(np.full(3, 2.0), requires_grad=True)
+    w1.register_post_accumulate_grad_hook(lambda t: order.append(("w1", t.grad.copy())))
+    w2.register_post_accumulate_grad_hook(lambda t: order.append(("w2", t.grad.copy())))
+    x = Tensor(np.arange(3.0))
+    h = (x * w1).exp()              # w1's only consumer: an early node
+    y = (h * w2 + w2).sum()          # w2's consumers: the late nodes
+    y.register_hook(lambda g: order.append(("y", None)))
+    probe = h.register_hook(lambda g: order.append(("h", None)))  # runs between w2 and w1
+    y.backward()
+    names = [n for n, _ in order]
+    assert names == ["y", "w2", "h", "w1"], names
+    np.testing.assert_allclose(dict(order)["w2"], np.exp(x.data) + 1)
+    np.testing.assert_allclose(dict(order)["w1"], 2 * x.data * np.exp(x.data))
+    assert probe is not None
+
+
+def test_post_accumulate_hooks_see_accumulated_grads_and_refuse_non_leaves():
+    w = Tensor(np.ones(2), requires_grad=True)
+    seen = []
+    w.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.copy()))
+    (w * 3).sum().backward()
+    (w * 3).sum().backward()
+    np.testing.assert_allclose(seen[-1], [6.0, 6.0])
+    with pytest.raises(RuntimeError, match="only a leaf"):
+        (w * 2).register_post_accumulate_grad_hook(lambda t: None)
