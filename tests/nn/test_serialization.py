@@ -1,5 +1,6 @@
 """save / load: round trip, errors naming keys and files, no pickles."""
 
+import errno
 import io
 import re
 import zipfile
@@ -85,3 +86,66 @@ def test_pickled_objects_are_refused(tmp_path):
                                          "allow_pickle=False"):
         nn.load(nn.Linear(3, 2), path)
     assert zipfile.is_zipfile(path)
+
+
+def _savez_until_the_disk_fills(real_savez, limit=200):
+    """np.savez whose target stops accepting bytes after ``limit`` of them, as a full disk."""
+
+    class FullDisk:
+        def __init__(self, f):
+            self.f, self.written = f, 0
+
+        def write(self, data):
+            room = limit - self.written
+            if len(data) > room:
+                self.f.write(bytes(data[:room]))
+                self.written = limit
+                raise OSError(errno.ENOSPC, "No space left on device")
+            self.written += len(data)
+            return self.f.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+    def savez(file, *args, **kwargs):
+        return real_savez(FullDisk(file), *args, **kwargs)
+
+    return savez
+
+
+def test_a_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    good = nn.Linear(30, 20)
+    nn.save(good, path)
+    before = path.read_bytes()
+    monkeypatch.setattr(np, "savez", _savez_until_the_disk_fills(np.savez))
+    with pytest.raises(OSError, match="No space left on device"):
+        nn.save(nn.Linear(30, 20), path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before  # the old file is intact ...
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]  # ... and no temporary is left
+    restored = nn.load(nn.Linear(30, 20), path)
+    np.testing.assert_array_equal(restored.weight.data, good.weight.data)
+
+
+def test_save_replaces_the_file_and_keeps_its_permissions(tmp_path):
+    path = tmp_path / "model.npz"
+    nn.save(nn.Linear(3, 2), path)
+    path.chmod(0o640)
+    model = nn.Linear(3, 2)
+    nn.save(model, path)
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+    np.testing.assert_array_equal(nn.load(nn.Linear(3, 2), path).weight.data, model.weight.data)
+
+
+def test_save_through_a_symlink_writes_the_target(tmp_path):
+    target = tmp_path / "run1.npz"
+    link = tmp_path / "latest.npz"
+    nn.save(nn.Linear(3, 2), target)
+    link.symlink_to(target.name)
+    model = nn.Linear(3, 2)
+    nn.save(model, link)
+    assert link.is_symlink()
+    np.testing.assert_array_equal(nn.load(nn.Linear(3, 2), target).weight.data,
+                                  model.weight.data)
