@@ -49,6 +49,8 @@ class _BatchNorm(Module):
         check_input(self, x, self.ndims, 1, self.num_features,
                     f"shape {self.layout.format(self.num_features)}")
         use_batch_stats = self.training or not self.track_running_stats
+        if use_batch_stats and np.prod(shape_of(x)) == 0:
+            return self._empty_batch(x)
         if not use_batch_stats:
             return ops.batch_norm(x, self.weight, self.bias, self.running_mean,
                                   self.running_var, training=False, eps=self.eps)
@@ -61,6 +63,18 @@ class _BatchNorm(Module):
                                   self.running_var, training=True, momentum=momentum,
                                   eps=self.eps)
         return ops.batch_norm(x, self.weight, self.bias, training=True, eps=self.eps)
+
+    def _empty_batch(self, x):
+        """An empty batch has no statistics: as PyTorch, the running ones stay as they are
+        (the batch is still counted) and the output is empty. Normalising with fixed
+        statistics keeps the output in the graph (zero gradients for weight and bias)
+        without the NaN means of empty slices."""
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked += 1
+        c = self.num_features
+        dtype = self.weight.dtype if self.weight is not None else _float_dtype(None)
+        return ops.batch_norm(x, self.weight, self.bias, np.zeros(c, dtype), np.ones(c, dtype),
+                              training=False, eps=self.eps)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

@@ -1,6 +1,7 @@
 """BatchNorm1d, BatchNorm2d, LayerNorm: forward, running statistics, eval mode, gradients."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -159,3 +160,44 @@ def test_layer_norm_bad_input():
             "LayerNorm((3, 4), eps=1e-05, elementwise_affine=True): expected input of shape "
             "(..., 3, 4), got shape (2, 4, 3)")):
         nn.LayerNorm((3, 4))(Tensor(np.zeros((2, 4, 3), dtype=np.float32)))
+
+
+@pytest.mark.parametrize("layer, shape", [(nn.BatchNorm1d, (0, 3)), (nn.BatchNorm1d, (2, 3, 0)),
+                                          (nn.BatchNorm2d, (0, 3, 2, 2)),
+                                          (nn.BatchNorm2d, (2, 3, 0, 4))])
+def test_batch_norm_on_an_empty_batch_keeps_the_running_statistics(layer, shape):
+    """As PyTorch: an empty output, the statistics untouched (not NaN), zero gradients."""
+    bn = layer(3)
+    bn.running_mean[...] = [1, 2, 3]
+    bn.running_var[...] = [4, 5, 6]
+    x = Tensor(np.zeros(shape, dtype=np.float32), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "mean of empty slice"
+        out = bn(x)
+        out.sum().backward()
+    assert out.shape == shape
+    np.testing.assert_array_equal(bn.running_mean, [1, 2, 3])
+    np.testing.assert_array_equal(bn.running_var, [4, 5, 6])
+    assert bn.num_batches_tracked == 1  # counted, as PyTorch counts it
+    assert x.grad.shape == shape
+    np.testing.assert_array_equal(bn.weight.grad, 0)
+    np.testing.assert_array_equal(bn.bias.grad, 0)
+    untracked = layer(3, track_running_stats=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert untracked(x).shape == shape
+        assert bn.eval()(x).shape == shape
+
+
+def test_batch_norm_on_an_empty_batch_matches_torch():
+    torch = pytest.importorskip("torch")
+    t = torch.nn.BatchNorm2d(3).double()
+    bn = nn.BatchNorm2d(3, dtype=np.float64)
+    x = rng.standard_normal((4, 3, 2, 2))
+    bn(Tensor(x))
+    t(torch.tensor(x))
+    empty = np.zeros((0, 3, 2, 2))
+    assert bn(Tensor(empty)).shape == tuple(t(torch.tensor(empty)).shape)
+    state = torch_state(t)
+    for key, value in bn.state_dict().items():
+        np.testing.assert_allclose(value, state[key], atol=1e-12)
