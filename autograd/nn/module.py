@@ -17,6 +17,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from autograd.core.grad_mode import is_grad_enabled
 from autograd.core.tensor import Tensor, get_default_dtype
 
 
@@ -36,6 +37,33 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+    # Tensor's in-place operators fall back to an out-of-place result when recording, which
+    # for a parameter means ``p -= lr * p.grad`` rebinds ``p`` and the model never changes
+    # (and ``module.weight += x`` swaps the parameter for a plain Tensor). As PyTorch, refuse.
+    def _refuse_recorded_inplace(self, what):
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                f"{what}: in-place change of a Parameter that requires grad (shape "
+                f"{self.shape}) while gradients are recorded; update parameters inside "
+                "`with autograd.no_grad():`, as the optimizers do"
+            )
+
+    def __iadd__(self, other):
+        self._refuse_recorded_inplace("+=")
+        return super().__iadd__(other)
+
+    def __isub__(self, other):
+        self._refuse_recorded_inplace("-=")
+        return super().__isub__(other)
+
+    def __imul__(self, other):
+        self._refuse_recorded_inplace("*=")
+        return super().__imul__(other)
+
+    def __itruediv__(self, other):
+        self._refuse_recorded_inplace("/=")
+        return super().__itruediv__(other)
 
 
 def _float_dtype(dtype):
@@ -65,20 +93,44 @@ class Module:
             raise AttributeError(
                 f"{type(self).__name__}: call super().__init__() before assigning attributes"
             )
-        if name in self._buffers and (value is None or isinstance(value, np.ndarray)):
-            self._buffers[name] = value  # assigning an array to a buffer keeps it a buffer
-        else:
-            for registry in (self._parameters, self._buffers, self._modules):
-                registry.pop(name, None)
-            if isinstance(value, Parameter):
-                self._parameters[name] = value
-            elif isinstance(value, Module):
-                self._modules[name] = value
+        if isinstance(value, Parameter):
+            self._unregister(name, keep=self._parameters)  # a replacement keeps its place
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._unregister(name, keep=self._modules)
+            self._modules[name] = value
+        elif name in self._parameters:
+            # Anything but None would silently drop the parameter from parameters() and
+            # state_dict(): the optimizer and the checkpoint would lose it.
+            self._refuse(value, name, "parameter", "an nn.Parameter",
+                         "; wrap it in nn.Parameter to replace the parameter, or change it in "
+                         "place under autograd.no_grad()")
+        elif name in self._modules:
+            self._refuse(value, name, "child module", "a Module")
+        elif name in self._buffers:
+            if isinstance(value, np.generic):  # buf + 1 on a 0-d array gives a numpy scalar
+                value = np.asarray(value)
+            self._refuse(value, name, "buffer", "an ndarray", allowed=np.ndarray)
+            self._buffers[name] = value
         object.__setattr__(self, name, value)
 
-    def __delattr__(self, name):
+    def _refuse(self, value, name, kind, expected, hint="", allowed=()):
+        if value is not None and not isinstance(value, allowed):
+            raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} as "
+                            f"{kind} {name!r} ({expected} or None expected){hint}")
+        if kind == "parameter":
+            self._parameters[name] = None  # an absent optional parameter, as PyTorch
+        elif kind == "child module":
+            self._modules[name] = None
+
+    def _unregister(self, name, keep=None):
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+            if registry is not keep:
+                registry.pop(name, None)
+        self._non_persistent.discard(name)
+
+    def __delattr__(self, name):
+        self._unregister(name)
         object.__delattr__(self, name)
 
     def register_parameter(self, name, param):
@@ -94,6 +146,7 @@ class Module:
         """Register an ndarray that is part of the state (saved, loaded) but not trained."""
         if array is not None:
             array = np.asarray(array.data if isinstance(array, Tensor) else array)
+        self._unregister(name)
         object.__setattr__(self, name, array)
         self._buffers[name] = array
         if not persistent:

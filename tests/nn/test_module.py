@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import ops
-from autograd import Tensor, nn
+from autograd import Tensor, nn, no_grad
 
 
 class Block(nn.Module):
@@ -70,11 +70,71 @@ def test_children_modules_and_buffers():
 
 def test_reassigning_an_attribute_unregisters_it():
     block = Block()
-    block.scale = None
-    block.fc = "not a module"
+    block.scale = None  # an absent parameter, as PyTorch
+    block.fc = None
     assert [n for n, _ in block.named_parameters()] == []
+    assert list(block.state_dict()) == ["steps"]
     del block.act
     assert list(block.children()) == []
+    del block.scale, block.fc
+    block.fc = "a plain attribute again"
+
+
+def test_assigning_a_tensor_to_a_parameter_attribute_raises():
+    """It used to replace the parameter by a plain attribute: gone from parameters() and
+    state_dict(), so the optimizer and the checkpoint silently lost it."""
+    fc = nn.Linear(3, 2)
+    weight = fc.weight
+    message = ("Linear: cannot assign a Tensor as parameter 'weight' (an nn.Parameter or None "
+               "expected)")
+    with pytest.raises(TypeError, match=re.escape(message)):
+        fc.weight = Tensor(np.zeros((3, 2), dtype=np.float32))
+    with pytest.raises(TypeError, match="cannot assign a ndarray as parameter 'bias'"):
+        fc.bias = np.zeros(2, dtype=np.float32)
+    assert fc.weight is weight
+    assert [n for n, _ in fc.named_parameters()] == ["weight", "bias"]
+    fc.weight = nn.Parameter(np.zeros((3, 2)))  # a new Parameter replaces the old one
+    assert list(fc.state_dict()) == ["weight", "bias"] and not fc.weight.data.any()
+
+
+def test_assigning_a_non_module_to_a_child_or_a_non_array_to_a_buffer_raises():
+    block = Block()
+    with pytest.raises(TypeError, match=re.escape(
+            "Block: cannot assign a str as child module 'fc' (a Module or None expected)")):
+        block.fc = "not a module"
+    with pytest.raises(TypeError, match=re.escape(
+            "Block: cannot assign a Tensor as buffer 'steps' (an ndarray or None expected)")):
+        block.steps = Tensor(np.zeros(()))
+    block.steps = block.steps + 1  # a numpy scalar: kept as a 0-d array buffer
+    assert isinstance(block.steps, np.ndarray) and block.state_dict()["steps"] == 1
+    assert [n for n, _ in block.named_children()] == ["fc", "act"]
+
+
+def test_inplace_update_of_a_parameter_in_grad_mode_raises():
+    """``p += x`` used to rebind ``p`` out of place: the module kept its old weights (or,
+    for ``module.weight += x``, dropped the parameter) without a word."""
+    fc = nn.Linear(3, 2)
+    weight = fc.weight
+    with pytest.raises(RuntimeError, match=re.escape(
+            "+=: in-place change of a Parameter that requires grad (shape (3, 2))")):
+        fc.weight += 1
+    assert fc.weight is weight and list(fc.state_dict()) == ["weight", "bias"]
+    for p in fc.parameters():
+        p.grad = np.ones_like(p.data)
+    for op in ("-=", "*=", "/="):
+        with pytest.raises(RuntimeError, match=re.escape(f"{op}: in-place change of a Parameter")):
+            for p in fc.parameters():
+                exec(f"p {op} 0.5", {}, {"p": p})
+    before = [p.data.copy() for p in fc.parameters()]
+    with no_grad():
+        for p in fc.parameters():
+            p -= 0.1 * p.grad
+    for p, old in zip(fc.parameters(), before):
+        np.testing.assert_allclose(p.data, old - 0.1)
+    assert fc.weight is weight
+    frozen = nn.Parameter(np.ones(2), requires_grad=False)
+    frozen += 1  # nothing is recorded for a parameter that does not require grad
+    np.testing.assert_array_equal(frozen.data, 2)
 
 
 def test_attribute_before_init_is_an_error():
