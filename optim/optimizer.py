@@ -151,23 +151,40 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        # Every parameter is checked before any is updated: an error never leaves a half step.
+        updates = []
+        index = 0
         for group in self.param_groups:
             options = self._group_options(group)
             for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                if isinstance(g, Tensor):  # left by backward(create_graph=True)
-                    g = g.data
-                if g.shape != p.data.shape:
-                    raise ValueError(f"{self._name}: a parameter of shape {p.data.shape} has a "
-                                     f"gradient of shape {g.shape}")
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = {"step": 0}
-                self._update(p.data, g, state, options)
-                p._version[0] += 1  # changed in place: stale graphs must not reuse it
+                g = self._gradient(p, index)
+                index += 1
+                if g is not None:
+                    updates.append((p, g, options))
+        for p, g, options in updates:
+            state = self.state.get(p)
+            if state is None:
+                state = self.state[p] = {"step": 0}
+            self._update(p.data, g, state, options)
+            p._version[0] += 1  # changed in place: stale graphs must not reuse it
         return loss
+
+    def _gradient(self, p, index):
+        """``p``'s gradient as an ndarray, or None when ``p`` has none; raises when ``p``
+        cannot take the update."""
+        g = p.grad
+        if g is None:
+            return None
+        if isinstance(g, Tensor):  # left by backward(create_graph=True)
+            g = g.data
+        if g.shape != p.data.shape:
+            raise ValueError(f"{self._name}: a parameter of shape {p.data.shape} has a "
+                             f"gradient of shape {g.shape}")
+        if not p.data.flags.writeable:
+            raise ValueError(f"{self._name}: parameter {index} (shape {p.shape}) holds a "
+                             "read-only array; give the optimizer writable parameters (an "
+                             "nn.Parameter copies read-only data)")
+        return g
 
     def _group_options(self, group):
         """The group's options as Python floats, bools and tuples, read once per step.

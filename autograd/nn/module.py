@@ -34,6 +34,8 @@ class Parameter(Tensor):
         if dtype is None:
             dtype = get_default_dtype()
         super().__init__(data, requires_grad=requires_grad, dtype=dtype)
+        if not self.data.flags.writeable:  # np.broadcast_to, a read-only memory map, ...
+            self.data = self.data.copy()  # optimizers and load_state_dict write in place
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -286,9 +288,10 @@ class Module:
     def load_state_dict(self, state, strict=True):
         """Copy ``state`` (name -> array) into the parameters and buffers, in place.
 
-        Values are cast to each parameter's dtype. A shape mismatch is always an error;
-        with ``strict`` (default) so are missing and unexpected keys. Nothing is changed
-        unless every check passes. Returns ``(missing, unexpected)`` key lists.
+        Values are cast to each parameter's dtype. A shape mismatch is always an error, and
+        so is a non-numeric value or a fraction for an integer buffer; with ``strict``
+        (default) so are missing and unexpected keys. Every entry is checked before any is
+        written: on an error nothing is changed. Returns ``(missing, unexpected)`` key lists.
         """
         targets = self._state_targets()
         missing = [k for k in targets if k not in state]
@@ -305,25 +308,35 @@ class Module:
             value = state[key]
             value = np.asarray(value.data if isinstance(value, Tensor) else value)
             current = getattr(module, name)
+            current = current.data if isinstance(current, Tensor) else current
             if value.shape != current.shape:
                 problems.append(
                     f"shape mismatch for {key!r}: expected {current.shape}, got {value.shape}"
                 )
             elif value.dtype.kind not in "biuf":
                 problems.append(f"{key!r} has dtype {value.dtype}, expected a number array")
-            values[key] = value
+            elif current.dtype.kind in "biu" and value.dtype.kind == "f" and \
+                    not np.array_equal(value, np.trunc(value)):  # 2.0 -> 2, not 2.5 -> 2
+                problems.append(f"{key!r} has non-integer values of dtype {value.dtype}, "
+                                f"expected integers (the buffer is {current.dtype})")
+            else:
+                # Cast (a copy) now, so that the writes below cannot fail halfway.
+                values[key] = value.astype(current.dtype, copy=True)
         if problems:
             raise ValueError(
                 f"{type(self).__name__}.load_state_dict: " + "; ".join(problems)
             )
         for key, value in values.items():
             module, name, is_param = targets[key]
-            current = getattr(module, name)
-            if is_param:
-                current.data[...] = value
-                current._version[0] += 1
+            if not is_param:
+                module.set_buffer(name, value)
+                continue
+            param = getattr(module, name)
+            if param.data.flags.writeable:
+                param.data[...] = value  # in place: views of the data see the new weights
             else:
-                module.set_buffer(name, value.astype(current.dtype, copy=True))
+                param.data = value
+            param._version[0] += 1
         return missing, unexpected
 
     # --- calling and printing -----------------------------------------------------------

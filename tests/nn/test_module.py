@@ -206,6 +206,36 @@ def test_load_state_dict_errors_name_the_keys():
     np.testing.assert_array_equal(net.block.fc.weight.data, before)  # nothing was loaded
 
 
+def test_load_state_dict_checks_every_entry_before_writing_any():
+    """A float for an integer buffer used to be truncated silently; a failure while writing
+    used to leave the model half loaded."""
+    net = Net()
+    before = net.state_dict()
+    state = Net().state_dict()
+    state["block.steps"] = np.array(2.5)
+    with pytest.raises(ValueError, match=re.escape(
+            "'block.steps' has non-integer values of dtype float64, expected integers (the "
+            "buffer is int64)")):
+        net.load_state_dict(state)
+    state["block.steps"] = np.array("2")
+    with pytest.raises(ValueError, match="'block.steps' has dtype <U1, expected a number array"):
+        net.load_state_dict(state)
+    for key, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+
+
+def test_load_state_dict_into_read_only_parameter_data():
+    net = Net()
+    frozen = np.zeros((4, 2), dtype=np.float32)
+    frozen.flags.writeable = False
+    net.head[0].weight.data = frozen  # e.g. weights memory-mapped read-only
+    source = Net()
+    net.load_state_dict(source.state_dict())
+    for (_, p), (_, q) in zip(net.named_parameters(), source.named_parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert not frozen.any()
+
+
 def test_load_state_dict_not_strict():
     net = Net()
     state = net.state_dict()

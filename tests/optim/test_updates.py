@@ -6,12 +6,13 @@ Gradients are set by hand (``x.grad = 2 * x.data``) so that only the optimizer i
 """
 
 import math
+import re
 
 import numpy as np
 import pytest
 
 import optim
-from autograd import Tensor
+from autograd import Tensor, nn
 
 
 def run(make, steps, dtype=np.float64):
@@ -320,3 +321,47 @@ def test_gradient_of_the_wrong_shape():
     with pytest.raises(ValueError, match=r"Adam: a parameter of shape \(3,\) has a gradient "
                                          r"of shape \(1,\)"):
         optim.Adam([x]).step()
+
+
+def read_only(array):
+    array = np.array(array)
+    array.flags.writeable = False
+    return array
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_parameters_made_from_read_only_arrays_train(name):
+    """nn.Parameter copies an array it cannot write (np.load(mmap_mode='r'),
+    np.broadcast_to, ...); the optimizers used to fail with numpy's "output array is
+    read-only"."""
+    data = read_only(np.ones(3, dtype=np.float32))
+    p = nn.Parameter(data)
+    assert p.data.flags.writeable and not data.flags.writeable
+    opt = getattr(optim, name)([p], lr=0.1)
+    p.grad = np.ones(3, dtype=np.float32)
+    opt.step()
+    assert np.all(p.data < 1)
+    np.testing.assert_array_equal(data, 1)  # the caller's array is untouched
+    writable = np.ones(2, dtype=np.float32)
+    assert nn.Parameter(writable).data is writable  # writable arrays are still shared
+
+
+def test_a_read_only_tensor_is_refused_before_any_update():
+    a = Tensor(np.ones(2), requires_grad=True)
+    b = Tensor(read_only(np.ones(3)), requires_grad=True)
+    a.grad, b.grad = np.ones(2), np.ones(3)
+    opt = optim.SGD([a, b], lr=0.1)
+    with pytest.raises(ValueError, match=re.escape(
+            "SGD: parameter 1 (shape (3,)) holds a read-only array; give the optimizer "
+            "writable parameters")):
+        opt.step()
+    np.testing.assert_array_equal(a.data, 1)  # nothing was updated
+
+
+def test_a_wrong_gradient_shape_is_refused_before_any_update():
+    a = Tensor(np.ones(2), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    a.grad, b.grad = np.ones(2), np.ones(1)
+    with pytest.raises(ValueError, match="SGD: a parameter of shape"):
+        optim.SGD([a, b], lr=0.1).step()
+    np.testing.assert_array_equal(a.data, 1)
