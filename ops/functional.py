@@ -4,6 +4,7 @@ Each VJP is written with numpy operators and methods so it also runs on Tensors 
 ``create_graph=True``; anything a VJP needs from another op goes through ``call``.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -137,8 +138,9 @@ def linear_vjp(g, ctx):
     if ctx.needs[0]:
         gx = g @ w.T  # (..., out) @ (out, in) -> (..., in)
     if ctx.needs[1]:
-        rows = x.reshape(-1, w.shape[0])  # (..., in) -> (N, in)
-        gw = rows.T @ g.reshape(-1, w.shape[1])  # (in, N) @ (N, out) -> (in, out)
+        n = math.prod(x.shape[:-1])  # not -1: reshape(-1, 0) is ambiguous for in/out = 0
+        rows = x.reshape(n, w.shape[0])  # (..., in) -> (N, in)
+        gw = rows.T @ g.reshape(n, w.shape[1])  # (in, N) @ (N, out) -> (in, out)
     return gx, gw, (g if ctx.needs[2] else None)
 
 

@@ -146,6 +146,20 @@ def test_linear_keeps_float32_and_matches_matmul_add():
         np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
+@pytest.mark.parametrize("x_shape, w_shape", [((2, 0), (0, 4)), ((3, 4), (4, 0)),
+                                             ((0, 4), (4, 3)), ((2, 2, 0), (0, 3))])
+def test_linear_gradients_with_an_empty_dimension(x_shape, w_shape):
+    """reshape(-1, 0) used to fail in the VJP: zero features are legal (nn.Linear(0, 4))."""
+    x = Tensor(np.ones(x_shape), requires_grad=True)
+    w = Tensor(np.ones(w_shape), requires_grad=True)
+    b = Tensor(np.ones(w_shape[1]), requires_grad=True)
+    gx, gw, gb = grad(ops.linear(x, w, b).sum(), [x, w, b])
+    n = int(np.prod(x_shape[:-1]))  # rows of x
+    np.testing.assert_array_equal(gx, np.full(x_shape, w_shape[1]))  # each entry: sum of w's row
+    np.testing.assert_array_equal(gw, np.full(w_shape, n))  # x^T @ ones, x all ones
+    np.testing.assert_array_equal(gb, np.full(w_shape[1], n))
+
+
 @pytest.mark.parametrize("shapes, message", [
     (((2, 3), (4, 5), None), "linear: x of shape (2, 3) and w of shape (4, 5) don't fit"),
     (((2, 3), (3,), None), "linear: x of shape (2, 3) and w of shape (3,) don't fit"),
