@@ -14,6 +14,7 @@ Fans follow the layouts of this library's layers: a 2-D weight is ``(in, out)`` 
 """
 
 import math
+import warnings
 
 import numpy as np
 
@@ -111,6 +112,15 @@ def ones_(tensor):
     return _fill(tensor, 1)
 
 
+def _no_elements(tensor):
+    """True (with PyTorch's warning) for a weight with a zero dim: it has nothing to fill,
+    and a fan of 0 would divide by zero."""
+    if tensor.size:
+        return False
+    warnings.warn("init: initializing a zero-element tensor is a no-op", stacklevel=3)
+    return True
+
+
 def _fan(shape, mode):
     fan_in, fan_out = fans(shape)
     if mode not in ("fan_in", "fan_out"):
@@ -120,6 +130,8 @@ def _fan(shape, mode):
 
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     """He uniform: U(-bound, bound), ``bound = gain * sqrt(3 / fan)``."""
+    if _no_elements(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor.shape, mode))
     bound = math.sqrt(3.0) * std
     return uniform_(tensor, -bound, bound, rng)
@@ -127,12 +139,16 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rn
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     """He normal: N(0, std**2), ``std = gain / sqrt(fan)``."""
+    if _no_elements(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor.shape, mode))
     return normal_(tensor, 0.0, std, rng)
 
 
 def xavier_uniform_(tensor, gain=1.0, rng=None):
     """Glorot uniform: U(-bound, bound), ``bound = gain * sqrt(6 / (fan_in + fan_out))``."""
+    if _no_elements(tensor):
+        return tensor
     fan_in, fan_out = fans(tensor.shape)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, rng)
@@ -140,5 +156,7 @@ def xavier_uniform_(tensor, gain=1.0, rng=None):
 
 def xavier_normal_(tensor, gain=1.0, rng=None):
     """Glorot normal: N(0, std**2), ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
+    if _no_elements(tensor):
+        return tensor
     fan_in, fan_out = fans(tensor.shape)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng)

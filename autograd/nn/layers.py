@@ -1,6 +1,7 @@
 """Basic layers: Linear, Flatten, Identity, Dropout, Embedding and the activation modules."""
 
 import math
+import numbers
 
 import numpy as np
 
@@ -42,6 +43,17 @@ def check_input(module, x, ndims=None, axis=None, size=None, what="shape"):
         raise ValueError(f"{module!r}: expected input of {what}, got shape {shape}")
 
 
+def size_arg(layer, name, value):
+    """``value`` as an int >= 0, else TypeError/ValueError naming the layer and argument
+    (numpy's own messages name neither; a float such as 2.5 was truncated)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{layer}: {name} must be an integer, got {type(value).__name__} "
+                        f"{value!r}")
+    if value < 0:
+        raise ValueError(f"{layer}: {name} must be >= 0, got {value}")
+    return int(value)
+
+
 def empty_param(shape, dtype):
     return Parameter(np.empty(shape, dtype=_float_dtype(dtype)), dtype=_float_dtype(dtype))
 
@@ -65,13 +77,15 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = size_arg("Linear", "in_features", in_features)
+        self.out_features = size_arg("Linear", "out_features", out_features)
         self.weight = empty_param((self.in_features, self.out_features), dtype)
         self.register_parameter("bias", empty_param(self.out_features, dtype) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.weight.size:  # Linear(0, n) has nothing to draw (and no fan in)
+            init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features) if self.in_features else 0
             init.uniform_(self.bias, -bound, bound)
@@ -138,7 +152,8 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings, embedding_dim, dtype=None):
         super().__init__()
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.num_embeddings = size_arg("Embedding", "num_embeddings", num_embeddings)
+        self.embedding_dim = size_arg("Embedding", "embedding_dim", embedding_dim)
         self.weight = empty_param((self.num_embeddings, self.embedding_dim), dtype)
         init.normal_(self.weight)
 

@@ -6,7 +6,7 @@ import numpy as np
 
 import ops
 from autograd.nn import init
-from autograd.nn.layers import check_input, empty_param, shape_of
+from autograd.nn.layers import check_input, empty_param, shape_of, size_arg
 from autograd.nn.module import Module, _float_dtype
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
@@ -21,7 +21,8 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, dtype=None):
         super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.num_features = size_arg(type(self).__name__, "num_features", num_features)
+        self.eps, self.momentum = eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = init.ones_(empty_param(self.num_features, dtype))
@@ -112,7 +113,8 @@ class LayerNorm(Module):
         super().__init__()
         if isinstance(normalized_shape, numbers.Integral):
             normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.normalized_shape = tuple(size_arg("LayerNorm", f"normalized_shape[{i}]", n)
+                                      for i, n in enumerate(normalized_shape))
         self.eps, self.elementwise_affine = eps, elementwise_affine
         weight = bias_p = None
         if elementwise_affine:

@@ -73,3 +73,12 @@ def test_seed_and_rng_make_runs_reproducible():
     np.testing.assert_array_equal(w1.data, w2.data)
     with pytest.raises(TypeError, match="init: rng must be a numpy.random.Generator"):
         init.uniform_(_param(3), rng=7)
+
+
+@pytest.mark.parametrize("fill", [init.kaiming_uniform_, init.kaiming_normal_,
+                                  init.xavier_uniform_, init.xavier_normal_])
+def test_zero_element_weights_are_left_alone_as_in_pytorch(fill):
+    """A (0, 4) weight has no fan in: a no-op with PyTorch's warning, not ZeroDivisionError."""
+    w = _param((0, 4))
+    with pytest.warns(UserWarning, match="init: initializing a zero-element tensor is a no-op"):
+        assert fill(w) is w

@@ -153,3 +153,38 @@ def test_embedding_bad_indices():
         emb(np.array([1, 5]))
     with pytest.raises(TypeError, match="Embedding.*expected integer indices"):
         emb(np.array([1.0]))
+
+
+def test_linear_with_zero_features_builds_as_in_pytorch():
+    """Linear(0, 4) used to raise ZeroDivisionError from the initialisation."""
+    fc = nn.Linear(0, 4, dtype=np.float64)
+    assert fc.weight.shape == (0, 4)
+    np.testing.assert_array_equal(fc.bias.data, 0)  # U(-0, 0): no inputs, no spread
+    out = fc(Tensor(np.zeros((2, 0)), requires_grad=True))
+    np.testing.assert_array_equal(out.data, np.zeros((2, 4)))
+    out.sum().backward()
+    np.testing.assert_array_equal(fc.bias.grad, 2)
+    assert nn.Linear(4, 0)(Tensor(np.ones((3, 4), dtype=np.float32))).shape == (3, 0)
+    assert nn.Embedding(0, 3).weight.shape == (0, 3)
+
+
+@pytest.mark.parametrize("build, error, message", [
+    (lambda: nn.Linear(-1, 4), ValueError, "Linear: in_features must be >= 0, got -1"),
+    (lambda: nn.Linear(3, -2), ValueError, "Linear: out_features must be >= 0, got -2"),
+    (lambda: nn.Linear(2.5, 4), TypeError, "Linear: in_features must be an integer, got float 2.5"),
+    (lambda: nn.Linear(True, 4), TypeError, "Linear: in_features must be an integer, got bool"),
+    (lambda: nn.Embedding(-5, 3), ValueError, "Embedding: num_embeddings must be >= 0, got -5"),
+    (lambda: nn.Embedding(5, -3), ValueError, "Embedding: embedding_dim must be >= 0, got -3"),
+    (lambda: nn.BatchNorm2d(-1), ValueError, "BatchNorm2d: num_features must be >= 0, got -1"),
+    (lambda: nn.BatchNorm1d("3"), TypeError, "BatchNorm1d: num_features must be an integer"),
+    (lambda: nn.LayerNorm((3, -4)), ValueError,
+     "LayerNorm: normalized_shape[1] must be >= 0, got -4"),
+])
+def test_bad_sizes_name_the_layer_and_argument(build, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        build()
+
+
+def test_sizes_may_be_numpy_integers():
+    fc = nn.Linear(np.int64(3), np.int32(2))
+    assert fc.in_features == 3 and type(fc.in_features) is int
