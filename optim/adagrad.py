@@ -46,11 +46,7 @@ class Adagrad(Optimizer):
 
     def _update(self, p, g, state, o):
         step = state["step"] = state["step"] + 1
-        decayed, work = self._scratch(p, 2)
-        if o["weight_decay"] != 0:
-            np.multiply(p, o["weight_decay"], out=decayed)
-            decayed += g
-            g = decayed
+        (work,) = self._scratch(p)
         total = state.get("sum")
         if total is None:
             total = state["sum"] = np.full_like(p, o["initial_accumulator_value"])

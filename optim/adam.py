@@ -39,8 +39,6 @@ class Adam(Optimizer):
     >>> opt.zero_grad(); loss.backward(); opt.step()
     """
 
-    _decoupled = False
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  amsgrad=False):
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
@@ -61,14 +59,9 @@ class Adam(Optimizer):
         step = state["step"] = state["step"] + 1
         lr, wd, eps = o["lr"], o["weight_decay"], o["eps"]
         beta1, beta2 = o["betas"]
-        decayed, work = self._scratch(p, 2)
-        if wd != 0:
-            if self._decoupled:
-                p *= 1.0 - lr * wd
-            else:
-                np.multiply(p, wd, out=decayed)
-                decayed += g
-                g = decayed
+        (work,) = self._scratch(p)
+        if wd != 0 and self.decoupled_weight_decay:  # AdamW; Adam's L2 term is in g already
+            p *= 1.0 - lr * wd
         m = state.get("exp_avg")
         if m is None:
             m = state["exp_avg"] = np.zeros_like(p)
@@ -108,7 +101,7 @@ class AdamW(Adam):
     >>> opt = optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
     """
 
-    _decoupled = True
+    decoupled_weight_decay = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                  amsgrad=False):

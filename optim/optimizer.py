@@ -1,9 +1,10 @@
 """The Optimizer base: parameter groups, per-parameter state, zero_grad and state_dict.
 
 Subclasses write ``_update(p, g, state, options)`` on ndarrays; the base class walks the
-groups, skips parameters without a gradient, creates state lazily and marks each updated
-parameter as changed in place (so a graph recorded before the step refuses to
-backpropagate through the old values).
+groups, skips parameters without a gradient, adds the L2 term ``weight_decay * p`` to the
+gradient (unless the subclass decays the parameter itself, as AdamW), creates state lazily
+and marks each updated parameter as changed in place (so a graph recorded before the step
+refuses to backpropagate through the old values).
 """
 
 import numbers
@@ -39,11 +40,15 @@ class Optimizer:
     >>> loss.backward(); opt.step(); opt.zero_grad()
     """
 
+    # True where _update shrinks the parameter itself (AdamW's decoupled decay); otherwise
+    # step() hands _update the gradient of the L2 penalty added: g + weight_decay * p.
+    decoupled_weight_decay = False
+
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
         self.param_groups = []
         self.state = {}
-        self._scratch_buffers = {}  # dtype -> flat work array, reused by every parameter
+        self._scratch_buffers = {}  # (name, dtype) -> flat work array, shared by all params
         self._check_options(self.defaults)
         if isinstance(params, Tensor):
             raise TypeError(
@@ -165,6 +170,12 @@ class Optimizer:
             state = self.state.get(p)
             if state is None:
                 state = self.state[p] = {"step": 0}
+            weight_decay = options.get("weight_decay", 0)
+            if weight_decay != 0 and not self.decoupled_weight_decay:
+                (decayed,) = self._scratch(p.data, name="weight_decay")
+                np.multiply(p.data, weight_decay, out=decayed)
+                decayed += g
+                g = decayed
             self._update(p.data, g, state, options)
             p._version[0] += 1  # changed in place: stale graphs must not reuse it
         return loss
@@ -196,12 +207,13 @@ class Optimizer:
     def _update(self, p, g, state, options):
         raise NotImplementedError
 
-    def _scratch(self, p, n=1):
-        """``n`` work arrays shaped and typed like ``p``, shared by all parameters."""
+    def _scratch(self, p, n=1, name="work"):
+        """``n`` work arrays shaped and typed like ``p``, shared by all parameters; each
+        ``name`` has its own memory."""
         size = p.size * n
-        buf = self._scratch_buffers.get(p.dtype)
+        buf = self._scratch_buffers.get((name, p.dtype))
         if buf is None or buf.size < size:
-            buf = self._scratch_buffers[p.dtype] = np.empty(size, dtype=p.dtype)
+            buf = self._scratch_buffers[name, p.dtype] = np.empty(size, dtype=p.dtype)
         return [buf[i * p.size:(i + 1) * p.size].reshape(p.shape) for i in range(n)]
 
     # --- state_dict ----------------------------------------------------------------------

@@ -51,12 +51,8 @@ class RMSprop(Optimizer):
 
     def _update(self, p, g, state, o):
         state["step"] += 1
-        lr, alpha, wd, momentum = o["lr"], o["alpha"], o["weight_decay"], o["momentum"]
-        decayed, work = self._scratch(p, 2)
-        if wd != 0:
-            np.multiply(p, wd, out=decayed)
-            decayed += g
-            g = decayed
+        lr, alpha, momentum = o["lr"], o["alpha"], o["momentum"]
+        (work,) = self._scratch(p)
         square_avg = _buffer(state, "square_avg", p)
         square_avg *= alpha
         np.multiply(g, g, out=work)

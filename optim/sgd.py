@@ -53,12 +53,8 @@ class SGD(Optimizer):
 
     def _update(self, p, g, state, o):
         state["step"] += 1
-        lr, momentum, wd = o["lr"], o["momentum"], o["weight_decay"]
-        decayed, work = self._scratch(p, 2)
-        if wd != 0:
-            np.multiply(p, wd, out=decayed)
-            decayed += g
-            g = decayed
+        lr, momentum = o["lr"], o["momentum"]
+        (work,) = self._scratch(p)
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
