@@ -1,7 +1,8 @@
 """Optimizers, learning-rate schedulers and gradient clipping.
 
 Every optimizer updates ``p.data`` in place from ``p.grad`` (numpy arrays), keeping the
-parameter's dtype; parameters whose ``.grad`` is None are skipped.
+parameter's dtype; parameters whose ``.grad`` is None, or that do not require grad (frozen
+with ``requires_grad_(False)``), are skipped.
 
 >>> import numpy as np, autograd as ag, optim
 >>> w = ag.Tensor(np.zeros(3), requires_grad=True)

@@ -112,9 +112,6 @@ class Optimizer:
                     if isinstance(p, tuple) else "")
             raise TypeError(f"{self._name}: parameter {i} is a {type(p).__name__}, "
                             f"not a Tensor{hint}")
-        if not p.requires_grad:
-            raise ValueError(f"{self._name}: parameter {i} (shape {p.shape}) does not require "
-                             "grad; create it with requires_grad=True or leave it out")
         if not p.is_leaf:
             raise ValueError(f"{self._name}: parameter {i} (shape {p.shape}) is not a leaf "
                              "tensor (it was computed from others); optimize the leaves")
@@ -147,7 +144,8 @@ class Optimizer:
                     grad[...] = 0
 
     def step(self, closure=None):
-        """Update every parameter that has a gradient.
+        """Update every parameter that requires grad and has a gradient; frozen ones
+        (``requires_grad`` False) and ones without a gradient are left alone.
 
         ``closure``, if given, re-evaluates the model and returns the loss; it runs (with
         gradient recording on) before the update and its loss is returned.
@@ -181,10 +179,11 @@ class Optimizer:
         return loss
 
     def _gradient(self, p, index):
-        """``p``'s gradient as an ndarray, or None when ``p`` has none; raises when ``p``
-        cannot take the update."""
+        """``p``'s gradient as an ndarray, or None when ``p`` is frozen (``requires_grad``
+        False: a ``.grad`` left from before freezing is stale) or has no gradient; raises
+        when ``p`` cannot take the update."""
         g = p.grad
-        if g is None:
+        if g is None or not p.requires_grad:
             return None
         if isinstance(g, Tensor):  # left by backward(create_graph=True)
             g = g.data

@@ -365,3 +365,27 @@ def test_a_wrong_gradient_shape_is_refused_before_any_update():
     with pytest.raises(ValueError, match="SGD: a parameter of shape"):
         optim.SGD([a, b], lr=0.1).step()
     np.testing.assert_array_equal(a.data, 1)
+
+
+OPTIMIZERS = [("SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.1}),
+              ("Adam", {"lr": 0.1, "weight_decay": 0.1}), ("AdamW", {"lr": 0.1}),
+              ("RMSprop", {"lr": 0.1, "weight_decay": 0.1}),
+              ("Adagrad", {"lr": 0.1, "weight_decay": 0.1})]
+
+
+@pytest.mark.parametrize("name, kwargs", OPTIMIZERS, ids=[n for n, _ in OPTIMIZERS])
+def test_frozen_parameters_are_skipped(name, kwargs):
+    """A parameter that does not require grad (frozen, even with a stale .grad) or has no
+    gradient is left alone, weight decay included; it used to be refused outright."""
+    trained = Tensor(np.ones(2), requires_grad=True)
+    frozen = Tensor(np.ones(2), requires_grad=True)
+    no_grad_yet = Tensor(np.ones(2), requires_grad=True)
+    opt = getattr(optim, name)([trained, frozen, no_grad_yet,
+                                Tensor(np.ones(3))], **kwargs)  # built frozen: accepted
+    trained.grad, frozen.grad = np.ones(2), np.ones(2)
+    frozen.requires_grad_(False)  # frozen after a backward: its .grad is stale
+    opt.step()
+    assert np.all(trained.data < 1)
+    np.testing.assert_array_equal(frozen.data, 1)
+    np.testing.assert_array_equal(no_grad_yet.data, 1)
+    assert set(map(id, opt.state)) == {id(trained)}  # no state for the skipped ones
