@@ -8,6 +8,7 @@
 
 from autograd.nn import init
 from autograd.nn.attention import MultiheadAttention
+from autograd.nn.containers import ModuleDict, ModuleList, ParameterList, Sequential
 from autograd.nn.conv import AvgPool2d, Conv2d, MaxPool2d
 from autograd.nn.layers import (
     ELU,
@@ -25,7 +26,7 @@ from autograd.nn.layers import (
     Softplus,
     Tanh,
 )
-from autograd.nn.module import Module, ModuleList, Parameter, Sequential
+from autograd.nn.module import Module, Parameter
 from autograd.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from autograd.nn.recurrent import GRU, LSTM, RNN
 from autograd.nn.serialization import load, save
@@ -50,9 +51,11 @@ __all__ = [
     "LogSoftmax",
     "MaxPool2d",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "MultiheadAttention",
     "Parameter",
+    "ParameterList",
     "ReLU",
     "Sequential",
     "Sigmoid",

@@ -1,4 +1,4 @@
-"""``Module``, ``Parameter`` and the containers ``Sequential`` and ``ModuleList``.
+"""``Module`` and ``Parameter`` (the containers are in ``autograd.nn.containers``).
 
 A Module finds its parameters, buffers and sub-modules from its attributes: assigning a
 ``Parameter`` registers a parameter, assigning a ``Module`` registers a child, and
@@ -135,6 +135,22 @@ class Module:
         self._unregister(name)
         object.__delattr__(self, name)
 
+    def add_module(self, name, module):
+        """Register ``module`` (a Module, or None for an absent one) as child ``name``."""
+        cls = type(self).__name__
+        if not isinstance(name, str):
+            raise TypeError(f"{cls}: a module name must be a str, got {type(name).__name__}")
+        if not name or "." in name:  # the dotted state_dict names would become ambiguous
+            raise KeyError(f"{cls}: a module name must be non-empty and contain no '.', "
+                           f"got {name!r}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{cls}: {name!r} must be a Module, got {type(module).__name__}")
+        if name not in self._modules and hasattr(self, name):
+            raise KeyError(f"{cls}: attribute {name!r} already exists")
+        setattr(self, name, module)
+        if module is None:
+            self._modules[name] = None
+
     def register_parameter(self, name, param):
         """Register ``param`` (a Parameter or None, for an absent optional parameter)."""
         if param is not None and not isinstance(param, Parameter):
@@ -237,6 +253,16 @@ class Module:
     def eval(self):
         """Set evaluation mode: ``train(False)``."""
         return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` of every parameter (False freezes them: backward leaves
+        them without a gradient and the optimizers skip them); returns self.
+
+        >>> model.backbone.requires_grad_(False)      # fine-tune the head only
+        """
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
 
     def zero_grad(self):
         """Forget every parameter's gradient."""
@@ -360,68 +386,3 @@ class Module:
             return f"{type(self).__name__}({extra})"
         body = "\n  ".join(([extra] if extra else []) + lines)
         return f"{type(self).__name__}(\n  {body}\n)"
-
-
-class Sequential(Module):
-    """Modules applied one after another.
-
-    >>> model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
-    >>> model[0], len(model), model[1:]
-    """
-
-    def __init__(self, *modules):
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
-            for name, m in modules[0].items():
-                self.add_module(str(name), m)
-        else:
-            for i, m in enumerate(modules):
-                self.add_module(str(i), m)
-
-    def add_module(self, name, module):
-        if not isinstance(module, Module):
-            raise TypeError(
-                f"{type(self).__name__}: {name!r} must be a Module, got {type(module).__name__}"
-            )
-        setattr(self, name, module)
-
-    def append(self, module):
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, index):
-        items = list(self._modules.items())
-        if isinstance(index, slice):
-            return type(self)(OrderedDict(items[index]))
-        try:
-            return items[index][1]
-        except IndexError:
-            raise IndexError(
-                f"{type(self).__name__}: index {index} is out of range for {len(items)} modules"
-            ) from None
-
-    def forward(self, x):
-        for module in self._modules.values():
-            x = module(x)
-        return x
-
-
-class ModuleList(Sequential):
-    """A list of modules whose parameters are registered; it has no forward of its own."""
-
-    def __init__(self, modules=()):
-        super().__init__(*modules)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return ModuleList(list(self._modules.values())[index])
-        return super().__getitem__(index)
-
-    def forward(self, *args, **kwargs):
-        raise NotImplementedError("ModuleList has no forward(); iterate over it instead")

@@ -159,6 +159,31 @@ def test_train_eval_and_zero_grad():
     assert all(p.grad is None for p in net.parameters())
 
 
+def test_requires_grad_freezes_and_unfreezes_every_parameter():
+    net = Net()
+    assert net.block.requires_grad_(False) is net.block
+    assert [n for n, p in net.named_parameters() if p.requires_grad] == ["head.0.weight",
+                                                                         "head.0.bias"]
+    net(Tensor(np.ones((2, 3), dtype=np.float32))).sum().backward()
+    assert net.block.fc.weight.grad is None and net.head[0].weight.grad is not None
+    net.requires_grad_()
+    assert all(p.requires_grad for p in net.parameters())
+
+
+def test_add_module_checks_names_and_values():
+    net = Net()
+    net.add_module("extra", nn.ReLU())
+    assert [n for n, _ in net.named_children()][-1] == "extra"
+    with pytest.raises(KeyError, match="Net: a module name must be non-empty and contain no"):
+        net.add_module("a.b", nn.ReLU())
+    with pytest.raises(KeyError, match="Net: attribute 'train' already exists"):
+        net.add_module("train", nn.ReLU())
+    with pytest.raises(TypeError, match="Net: 'act' must be a Module, got int"):
+        net.add_module("act", 3)
+    with pytest.raises(TypeError, match="Net: a module name must be a str, got int"):
+        net.add_module(1, nn.ReLU())
+
+
 def test_call_runs_forward_and_base_forward_raises():
     x = Tensor(np.ones((5, 3), dtype=np.float32))
     assert Net()(x).shape == (5, 2)
@@ -273,26 +298,6 @@ def test_repr_is_nested_like_pytorch():
         ")"
     )
     assert repr(nn.ReLU()) == "ReLU()"
-
-
-def test_sequential_indexing_and_containers():
-    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
-    assert len(seq) == 3 and isinstance(seq[-1], nn.Linear)
-    assert isinstance(seq[1:], nn.Sequential) and len(seq[1:]) == 2
-    assert [type(m).__name__ for m in seq] == ["Linear", "ReLU", "Linear"]
-    seq.append(nn.Sigmoid())
-    assert len(seq) == 4 and len(list(seq.parameters())) == 4
-    with pytest.raises(IndexError, match="Sequential: index 9 is out of range for 4 modules"):
-        seq[9]
-    with pytest.raises(TypeError, match="Sequential: '0' must be a Module, got int"):
-        nn.Sequential(3)
-    layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
-    assert len(list(layers.parameters())) == 6 and len(layers[:2]) == 2
-    x = Tensor(np.ones((1, 2), dtype=np.float32))
-    for layer in layers:
-        x = layer(x)
-    with pytest.raises(NotImplementedError):
-        layers(x)
 
 
 def test_apply_visits_every_module():
