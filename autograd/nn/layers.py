@@ -148,14 +148,34 @@ class Dropout(Module):
 
 class Embedding(Module):
     """A lookup table: integer indices (...) -> rows of ``weight`` (..., embedding_dim).
-    The weight starts N(0, 1), as PyTorch's."""
+    The weight starts N(0, 1), as PyTorch's.
 
-    def __init__(self, num_embeddings, embedding_dim, dtype=None):
+    With ``padding_idx`` (negative counts from the end), that row starts at zero and gets
+    no gradient: positions holding it (padding in a batch of sequences of unequal lengths)
+    output the row as it is but never train it, as in PyTorch.
+
+    >>> emb = nn.Embedding(10000, 64, padding_idx=0)
+    >>> emb(tokens).shape                    # tokens (32, 20) -> (32, 20, 64)
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None):
         super().__init__()
         self.num_embeddings = size_arg("Embedding", "num_embeddings", num_embeddings)
         self.embedding_dim = size_arg("Embedding", "embedding_dim", embedding_dim)
+        if padding_idx is not None:
+            n = self.num_embeddings
+            if not isinstance(padding_idx, numbers.Integral) or not -n <= padding_idx < n:
+                raise ValueError(f"Embedding: padding_idx must be in {-n}..{n - 1}, got "
+                                 f"{padding_idx!r}")
+            padding_idx = int(padding_idx) % n
+        self.padding_idx = padding_idx
         self.weight = empty_param((self.num_embeddings, self.embedding_dim), dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self):
         init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
 
     def forward(self, indices):
         idx = np.asarray(getattr(indices, "data", indices))
@@ -167,10 +187,19 @@ class Embedding(Module):
                 f"{self!r}: index {bad} is out of range 0..{self.num_embeddings - 1} "
                 f"(indices of shape {idx.shape})"
             )
-        return ops.embedding(idx, self.weight)
+        out = ops.embedding(idx, self.weight)  # (...) -> (..., dim)
+        if self.padding_idx is None or not self.weight.requires_grad:
+            return out
+        padded = idx == self.padding_idx
+        if not padded.any():
+            return out
+        # The padded positions take the row as a constant: the same values, no gradient.
+        row = self.weight.data[self.padding_idx].copy()  # (dim,)
+        return ops.where(padded[..., None], row, out)  # (..., 1) with (dim,) and (..., dim)
 
     def extra_repr(self):
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        return s if self.padding_idx is None else f"{s}, padding_idx={self.padding_idx}"
 
 
 # --- activations ------------------------------------------------------------------------

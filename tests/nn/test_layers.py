@@ -188,3 +188,43 @@ def test_bad_sizes_name_the_layer_and_argument(build, error, message):
 def test_sizes_may_be_numpy_integers():
     fc = nn.Linear(np.int64(3), np.int32(2))
     assert fc.in_features == 3 and type(fc.in_features) is int
+
+
+def test_embedding_padding_row_starts_at_zero_and_gets_no_gradient():
+    emb = nn.Embedding(5, 3, padding_idx=1, dtype=np.float64)
+    np.testing.assert_array_equal(emb.weight.data[1], 0)
+    assert emb.weight.data[[0, 2, 3, 4]].all()
+    emb.weight.data[1] = 7  # a padding row the user set still comes out as it is
+    idx = np.array([[1, 2, 1], [0, 2, 4]])
+    out = emb(idx)
+    np.testing.assert_array_equal(out.data, emb.weight.data[idx])
+    (out * np.arange(1, 4)).sum().backward()
+    expected = np.zeros((5, 3))
+    np.add.at(expected, idx, np.arange(1, 4.0))
+    expected[1] = 0
+    np.testing.assert_array_equal(emb.weight.grad, expected)
+    assert repr(emb) == "Embedding(5, 3, padding_idx=1)"
+    assert nn.Embedding(5, 3, padding_idx=-1).padding_idx == 4
+    layer_gradcheck(emb, np.array([0, 2, 2]))  # without the padding index: the true gradient
+
+
+@pytest.mark.parametrize("padding_idx", [5, -6])
+def test_embedding_padding_index_out_of_range(padding_idx):
+    with pytest.raises(ValueError, match=re.escape(
+            f"Embedding: padding_idx must be in -5..4, got {padding_idx}")):
+        nn.Embedding(5, 3, padding_idx=padding_idx)
+
+
+def test_embedding_padding_matches_torch():
+    torch = pytest.importorskip("torch")
+    t = torch.nn.Embedding(6, 4, padding_idx=2).double()
+    emb = nn.Embedding(6, 4, padding_idx=2, dtype=np.float64)
+    emb.weight.data[...] = t.weight.detach().numpy()
+    idx = np.array([[2, 0, 5], [2, 2, 1]])
+    g = rng.standard_normal((2, 3, 4))
+    out = emb(idx)
+    (out * g).sum().backward()
+    t_out = t(torch.tensor(idx))
+    (t_out * torch.tensor(g)).sum().backward()
+    np.testing.assert_array_equal(out.data, t_out.detach().numpy())
+    np.testing.assert_allclose(emb.weight.grad, t.weight.grad.numpy(), atol=1e-12)
