@@ -8,6 +8,8 @@ below) and, on every ``step()``, sets ``lr = lr_at(base_lr, t)`` for ``t`` = the
 once, and a resumed run only needs ``t``.
 
 Call ``scheduler.step()`` once per epoch (or per batch) after ``optimizer.step()``.
+``ReduceLROnPlateau``, whose rate follows a metric rather than the step count, is defined in
+``optim.plateau`` and exported here too.
 """
 
 import bisect
@@ -17,7 +19,22 @@ import numbers
 
 import numpy as np
 
-from optim.optimizer import Optimizer
+from optim.optimizer import check_optimizer, per_group
+from optim.plateau import ReduceLROnPlateau
+
+__all__ = [
+    "ChainedScheduler",
+    "CosineAnnealingLR",
+    "ExponentialLR",
+    "LRScheduler",
+    "LambdaLR",
+    "LinearWarmup",
+    "MultiStepLR",
+    "OneCycleLR",
+    "ReduceLROnPlateau",
+    "SequentialLR",
+    "StepLR",
+]
 
 
 class LRScheduler:
@@ -38,9 +55,7 @@ class LRScheduler:
     """
 
     def __init__(self, optimizer, last_epoch=-1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{self._name}: expected an Optimizer, got "
-                            f"{type(optimizer).__name__}")
+        check_optimizer(self._name, optimizer)
         if not isinstance(last_epoch, numbers.Integral) or last_epoch < -1:
             raise ValueError(f"{self._name}: last_epoch must be an integer >= -1, "
                              f"got {last_epoch!r}")
@@ -189,6 +204,31 @@ class CosineAnnealingLR(LRScheduler):
         return self.eta_min + (base_lr - self.eta_min) * cosine
 
 
+class MultiStepLR(LRScheduler):
+    """``lr = base_lr * gamma ** k``, ``k`` the number of ``milestones`` <= ``t``: decay by
+    ``gamma`` at each milestone (one listed twice decays twice, as in PyTorch).
+
+    Examples
+    --------
+    >>> sched = MultiStepLR(opt, milestones=[30, 80], gamma=0.1)   # 0.1 lr from 30, 0.01 from 80
+    """
+
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        try:
+            milestones = list(milestones)
+        except TypeError:
+            raise TypeError(f"MultiStepLR: milestones must be a list of integers, got "
+                            f"{type(milestones).__name__}") from None
+        self._check("milestones", milestones, all(_is_int(m) and m >= 0 for m in milestones),
+                    "integers >= 0")
+        self._check("gamma", gamma, isinstance(gamma, numbers.Real) and gamma >= 0, ">= 0")
+        self.milestones, self.gamma = sorted(int(m) for m in milestones), float(gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, t):
+        return base_lr * self.gamma ** bisect.bisect_right(self.milestones, t)
+
+
 class LinearWarmup(LRScheduler):
     """``lr = base_lr * min(1, (t + 1) / warmup_steps)``: the first ``warmup_steps``
     optimizer steps use ``base_lr / n, 2 base_lr / n, ..., base_lr``, then ``base_lr``.
@@ -208,6 +248,138 @@ class LinearWarmup(LRScheduler):
 
     def lr_at(self, base_lr, t):
         return base_lr * min(1.0, (t + 1) / self.warmup_steps)
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (PyTorch's ``OneCycleLR``): from ``max_lr / div_factor`` up to
+    ``max_lr`` over the first ``pct_start`` of ``total_steps``, then down to
+    ``max_lr / div_factor / final_div_factor``; with ``cycle_momentum``, the momentum (or
+    Adam's ``beta1``) moves the opposite way, between ``max_momentum`` and ``base_momentum``.
+
+    Step it after every batch. With ``three_phase`` the rate comes back down to its start
+    over a second ``pct_start`` and then falls to the minimum. Each segment follows a
+    half cosine (``anneal_strategy="cos"``) or a straight line (``"linear"``).
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    max_lr : float or list of float
+        The peak rate, or one per parameter group.
+    total_steps : int, optional
+        Number of ``step()`` calls in the cycle; else ``epochs * steps_per_epoch``.
+    epochs, steps_per_epoch : int, optional
+    pct_start : float, default 0.3
+        Fraction of the cycle spent rising.
+    anneal_strategy : {"cos", "linear"}
+    cycle_momentum : bool, default True
+        Needs an optimizer with ``momentum`` (SGD, RMSprop) or ``betas`` (Adam, AdamW).
+    base_momentum, max_momentum : float or list of float, default 0.85, 0.95
+    div_factor : float, default 25
+        The starting rate is ``max_lr / div_factor``.
+    final_div_factor : float, default 1e4
+        The final rate is the starting rate / ``final_div_factor``.
+    three_phase : bool, default False
+    last_epoch : int, default -1
+
+    Examples
+    --------
+    >>> sched = OneCycleLR(opt, max_lr=0.1, epochs=10, steps_per_epoch=len(batches))
+    >>> for epoch in range(10):
+    ...     for x, y in batches:
+    ...         train_step(x, y)
+    ...         sched.step()
+    """
+
+    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
+                 pct_start=0.3, anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85,
+                 max_momentum=0.95, div_factor=25.0, final_div_factor=1e4, three_phase=False,
+                 last_epoch=-1):
+        name = "OneCycleLR"
+        check_optimizer(name, optimizer)
+        if total_steps is not None:
+            self._check("total_steps", total_steps, _is_int(total_steps) and total_steps > 0,
+                        "an integer > 0")
+        elif epochs is not None and steps_per_epoch is not None:
+            self._check("epochs", epochs, _is_int(epochs) and epochs > 0, "an integer > 0")
+            self._check("steps_per_epoch", steps_per_epoch,
+                        _is_int(steps_per_epoch) and steps_per_epoch > 0, "an integer > 0")
+            total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError("OneCycleLR: give total_steps, or epochs and steps_per_epoch")
+        self._check("pct_start", pct_start,
+                    isinstance(pct_start, numbers.Real) and 0 <= pct_start <= 1, "in [0, 1]")
+        self._check("anneal_strategy", anneal_strategy, anneal_strategy in ("cos", "linear"),
+                    "'cos' or 'linear'")
+        for option, value in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
+            self._check(option, value, isinstance(value, numbers.Real) and value > 0, "> 0")
+        self.total_steps = int(total_steps)
+        self.anneal_strategy, self.cycle_momentum = anneal_strategy, bool(cycle_momentum)
+        self.div_factor, self.final_div_factor = float(div_factor), float(final_div_factor)
+        # (last step of the phase, rate at its start and end as factors of the starting
+        # rate, momentum at its start and end): PyTorch's phases.
+        peak, low = self.div_factor, 1.0 / self.final_div_factor
+        rise_end = float(pct_start * self.total_steps) - 1
+        if three_phase:
+            self.phases = [(rise_end, 1.0, peak, "max", "base"),
+                           (2 * rise_end, peak, 1.0, "base", "max"),
+                           (self.total_steps - 1, 1.0, low, "max", "max")]
+        else:
+            self.phases = [(rise_end, 1.0, peak, "max", "base"),
+                           (self.total_steps - 1, peak, low, "base", "max")]
+        max_lrs = per_group(name, "max_lr", max_lr, optimizer)
+        if last_epoch == -1:
+            for group, top in zip(optimizer.param_groups, max_lrs):
+                group["initial_lr"] = top / self.div_factor
+                group["max_lr"] = top
+                group["min_lr"] = group["initial_lr"] / self.final_div_factor
+        if self.cycle_momentum:
+            self.beta1 = "betas" in optimizer.defaults
+            if not self.beta1 and "momentum" not in optimizer.defaults:
+                raise ValueError(f"OneCycleLR: cycle_momentum=True needs an optimizer with "
+                                 f"momentum or betas, and {type(optimizer).__name__} has "
+                                 "neither; pass cycle_momentum=False")
+            self.momentums = {"base": per_group(name, "base_momentum", base_momentum, optimizer),
+                              "max": per_group(name, "max_momentum", max_momentum, optimizer)}
+            for i, group in enumerate(optimizer.param_groups):
+                group["base_momentum"] = self.momentums["base"][i]
+                group["max_momentum"] = self.momentums["max"][i]
+        super().__init__(optimizer, last_epoch)
+
+    def _phase(self, t):
+        """(phase, fraction of it done) at step ``t``."""
+        if t > self.total_steps:
+            raise ValueError(f"OneCycleLR: stepped {t} times, past total_steps="
+                             f"{self.total_steps}")
+        start = 0.0
+        for i, phase in enumerate(self.phases):
+            end = phase[0]
+            if t <= end or i == len(self.phases) - 1:
+                # A phase of no steps (pct_start * total_steps = 1) is over at once; PyTorch
+                # divides by zero there.
+                return phase, (t - start) / (end - start) if end != start else 1.0
+            start = end
+        raise AssertionError("unreachable")
+
+    def _anneal(self, start, end, pct):
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def lr_at(self, base_lr, t):
+        (_, start, end, _, _), pct = self._phase(t)
+        return self._anneal(base_lr * start, base_lr * end, pct)
+
+    def _apply(self):
+        super()._apply()
+        if not self.cycle_momentum:
+            return
+        (_, _, _, start, end), pct = self._phase(self.last_epoch)
+        for i, group in enumerate(self.optimizer.param_groups):
+            momentum = self._anneal(self.momentums[start][i], self.momentums[end][i], pct)
+            if self.beta1:
+                group["betas"] = (momentum, *tuple(group["betas"])[1:])
+            else:
+                group["momentum"] = momentum
 
 
 def _check_children(name, optimizer, schedulers):

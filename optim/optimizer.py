@@ -293,6 +293,25 @@ class Optimizer:
         self.state = new_state
 
 
+def check_optimizer(name, optimizer):
+    """TypeError naming ``name`` (a scheduler) unless ``optimizer`` is an Optimizer."""
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{name}: expected an Optimizer, got {type(optimizer).__name__}")
+
+
+def per_group(name, option, value, optimizer):
+    """``value`` (a number, or one number per parameter group) as a list of floats."""
+    n = len(optimizer.param_groups)
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * n
+    if len(values) != n:
+        raise ValueError(f"{name}: expected {n} values of {option} (one per parameter group), "
+                         f"got {len(values)}")
+    for v in values:
+        if not isinstance(v, numbers.Real) or isinstance(v, bool) or not v >= 0:
+            raise ValueError(f"{name}: {option} must be a number >= 0, got {v!r}")
+    return [float(v) for v in values]
+
+
 def _from_saved(value):
     """A group option as saved (or as np.load gives it back) -> a Python value."""
     if isinstance(value, (list, tuple)):

@@ -63,3 +63,67 @@ def test_schedulers_match_torch(name, kwargs):
     ours = lrs(optim, Tensor(np.zeros(1), requires_grad=True))
     theirs = lrs(torch.optim, torch.zeros(1, requires_grad=True))
     np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+@pytest.mark.parametrize("opt_name, opt_kwargs, kwargs", [
+    ("SGD", {"lr": 1.0, "momentum": 0.9}, {"max_lr": 0.3, "total_steps": 17}),
+    ("SGD", {"lr": 1.0}, {"max_lr": 0.3, "epochs": 3, "steps_per_epoch": 5, "pct_start": 0.4,
+                          "anneal_strategy": "linear", "div_factor": 10.0}),
+    ("Adam", {}, {"max_lr": 0.01, "total_steps": 20, "three_phase": True,
+                  "final_div_factor": 100.0, "base_momentum": 0.8, "max_momentum": 0.9}),
+    ("RMSprop", {"momentum": 0.5}, {"max_lr": 0.1, "total_steps": 12, "cycle_momentum": False}),
+])
+def test_one_cycle_matches_torch(opt_name, opt_kwargs, kwargs):
+    def run(lib, p):
+        opt = getattr(lib, opt_name)([p], **opt_kwargs)
+        sched = lib.lr_scheduler.OneCycleLR(opt, **kwargs)
+        seq = []
+        for _ in range(sched.total_steps):
+            group = opt.param_groups[0]
+            seq.append((group["lr"], group.get("momentum", group.get("betas", (0,))[0])))
+            opt.step()
+            sched.step()
+        return seq
+
+    ours = run(optim, Tensor(np.zeros(1), requires_grad=True))
+    theirs = run(torch.optim, torch.zeros(1, requires_grad=True))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_multi_step_matches_torch():
+    def run(lib, p):
+        opt = lib.SGD([p], lr=0.5)
+        sched = lib.lr_scheduler.MultiStepLR(opt, milestones=[6, 2, 6, 9], gamma=0.3)
+        seq = []
+        for _ in range(12):
+            seq.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        return seq
+
+    np.testing.assert_allclose(run(optim, Tensor(np.zeros(1), requires_grad=True)),
+                               run(torch.optim, torch.zeros(1, requires_grad=True)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"factor": 0.5, "patience": 1, "cooldown": 2},
+    {"mode": "max", "factor": 0.2, "patience": 0, "threshold": 0.05, "min_lr": 0.01},
+    {"threshold_mode": "abs", "threshold": 0.3, "patience": 2, "eps": 0.05},
+])
+def test_reduce_on_plateau_matches_torch(kwargs):
+    metrics = np.random.default_rng(3).standard_normal(40).cumsum() * 0.2 + 5
+
+    def run(lib, p):
+        opt = lib.SGD([p], lr=1.0)
+        sched = lib.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+        seq = []
+        for m in metrics:
+            opt.step()
+            sched.step(float(m))
+            seq.append(opt.param_groups[0]["lr"])
+        return seq
+
+    ours = run(optim, Tensor(np.zeros(1), requires_grad=True))
+    theirs = run(torch.optim, torch.zeros(1, requires_grad=True))
+    assert len(set(ours)) > 1  # the case does cut the rate
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)

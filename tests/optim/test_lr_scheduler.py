@@ -13,6 +13,8 @@ from optim.lr_scheduler import (
     ExponentialLR,
     LambdaLR,
     LinearWarmup,
+    MultiStepLR,
+    OneCycleLR,
     SequentialLR,
     StepLR,
 )
@@ -67,6 +69,66 @@ def test_linear_warmup():
 def test_lambda_lr():
     opt = make_opt()
     close(sequence(opt, LambdaLR(opt, lambda t: 1 / (t + 1)), 3), [1, 0.5, 1 / 3])
+
+
+def test_multi_step_lr():
+    opt = make_opt()
+    # milestones sorted; 5 listed twice decays twice: 1, 1 | 0.5 x3 | 0.5 * 0.25
+    close(sequence(opt, MultiStepLR(opt, milestones=[5, 2, 5], gamma=0.5), 7),
+          [1, 1, 0.5, 0.5, 0.5, 0.125, 0.125])
+
+
+def test_one_cycle_lr_linear_and_momentum():
+    opt = make_opt()
+    sched = OneCycleLR(opt, max_lr=1.0, total_steps=10, anneal_strategy="linear")
+    # start 1/25 = 0.04, min 0.04 / 1e4; the rise ends at step 0.3 * 10 - 1 = 2, then a
+    # straight line down to the minimum at step 9
+    low = 0.04 / 1e4
+    expected = [0.04, 0.52, 1.0] + [1.0 + (low - 1.0) * (t - 2) / 7 for t in range(3, 10)]
+    momentum = []
+    lrs = []
+    for _ in range(10):
+        lrs.append(opt.param_groups[0]["lr"])
+        momentum.append(opt.param_groups[0]["momentum"])
+        sched.step()
+    close(lrs, expected)
+    close(momentum[:3], [0.95, 0.9, 0.85])  # momentum falls while the rate rises ...
+    close(momentum[9], 0.95)  # ... and comes back
+    assert opt.param_groups[0]["max_lr"] == 1.0
+    with pytest.raises(ValueError, match="OneCycleLR: stepped 11 times, past total_steps=10"):
+        sched.step()
+
+
+def test_one_cycle_lr_cosine_three_phase_and_adam_betas():
+    a = Tensor(np.zeros(1), requires_grad=True)
+    opt = optim.Adam([a], betas=(0.9, 0.99))
+    sched = OneCycleLR(opt, max_lr=[0.5], epochs=2, steps_per_epoch=4, pct_start=0.25,
+                       three_phase=True)
+    # phase ends: 0.25 * 8 - 1 = 1, 2 * 1 = 2, 7; cosine halfway points by hand
+    start, low = 0.02, 0.02 / 1e4
+    lrs = sequence(opt, sched, 8)
+    close(lrs[:3], [start, 0.5, start])
+    close(lrs[7], low)
+    half = low + (start - low) / 2  # the cosine's middle, at step (2 + 7) / 2 = 4.5
+    assert lrs[4] > half > lrs[5]
+    assert opt.param_groups[0]["betas"][1] == 0.99  # only beta1 cycles
+
+
+def test_one_cycle_lr_errors():
+    opt = make_opt()
+    with pytest.raises(ValueError, match="OneCycleLR: give total_steps, or epochs and"):
+        OneCycleLR(opt, max_lr=0.1)
+    with pytest.raises(ValueError, match="OneCycleLR: pct_start must be in \\[0, 1\\], got 1.5"):
+        OneCycleLR(opt, max_lr=0.1, total_steps=5, pct_start=1.5)
+    with pytest.raises(ValueError, match="OneCycleLR: expected 2 values of max_lr"):
+        OneCycleLR(make_opt(1.0, 0.5), max_lr=[0.1], total_steps=5)
+    adagrad = optim.Adagrad([Tensor(np.zeros(1), requires_grad=True)])
+    with pytest.raises(ValueError, match="OneCycleLR: cycle_momentum=True needs an optimizer "
+                                         "with momentum or betas, and Adagrad has neither"):
+        OneCycleLR(adagrad, max_lr=0.1, total_steps=5)
+    OneCycleLR(adagrad, max_lr=0.1, total_steps=5, cycle_momentum=False)
+    # one step of rise (0.1 * 10 - 1 = 0): over at once, no division by zero
+    close(sequence(opt, OneCycleLR(opt, max_lr=1.0, total_steps=10, pct_start=0.1), 1), [1.0])
 
 
 def test_sequential_lr():
