@@ -61,6 +61,18 @@ def test_cosine_annealing_lr():
     close(sequence(opt, CosineAnnealingLR(opt, T_max=2, eta_min=0.1), 3), [1, 0.55, 0.1])
 
 
+def test_cosine_annealing_is_bitwise_the_per_step_cosine_of_the_training_command():
+    """The training command decays ``lr`` per step as ``0.5 lr (1 + cos(pi t / total))``;
+    CosineAnnealingLR(T_max=total) stepped after every batch gives exactly those floats, so
+    the command can use it without moving the README's figures."""
+    total, base = 12 * 469, 2e-3  # 12 epochs of 469 batches of 128 images
+    opt = make_opt(base)
+    sched = CosineAnnealingLR(opt, T_max=total)
+    for t in range(total):
+        assert opt.param_groups[0]["lr"] == 0.5 * base * (1.0 + math.cos(math.pi * t / total))
+        sched.step()
+
+
 def test_linear_warmup():
     opt = make_opt(0.4)
     close(sequence(opt, LinearWarmup(opt, warmup_steps=4), 6), [0.1, 0.2, 0.3, 0.4, 0.4, 0.4])
