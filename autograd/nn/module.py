@@ -17,7 +17,6 @@ from collections import OrderedDict
 
 import numpy as np
 
-from autograd.core.grad_mode import is_grad_enabled
 from autograd.core.tensor import Tensor, get_default_dtype
 
 
@@ -39,33 +38,6 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
-
-    # Tensor's in-place operators fall back to an out-of-place result when recording, which
-    # for a parameter means ``p -= lr * p.grad`` rebinds ``p`` and the model never changes
-    # (and ``module.weight += x`` swaps the parameter for a plain Tensor). As PyTorch, refuse.
-    def _refuse_recorded_inplace(self, what):
-        if self.requires_grad and is_grad_enabled():
-            raise RuntimeError(
-                f"{what}: in-place change of a Parameter that requires grad (shape "
-                f"{self.shape}) while gradients are recorded; update parameters inside "
-                "`with autograd.no_grad():`, as the optimizers do"
-            )
-
-    def __iadd__(self, other):
-        self._refuse_recorded_inplace("+=")
-        return super().__iadd__(other)
-
-    def __isub__(self, other):
-        self._refuse_recorded_inplace("-=")
-        return super().__isub__(other)
-
-    def __imul__(self, other):
-        self._refuse_recorded_inplace("*=")
-        return super().__imul__(other)
-
-    def __itruediv__(self, other):
-        self._refuse_recorded_inplace("/=")
-        return super().__itruediv__(other)
 
 
 def _float_dtype(dtype):

@@ -116,13 +116,13 @@ def test_inplace_update_of_a_parameter_in_grad_mode_raises():
     fc = nn.Linear(3, 2)
     weight = fc.weight
     with pytest.raises(RuntimeError, match=re.escape(
-            "+=: in-place change of a Parameter that requires grad (shape (3, 2))")):
+            "+=: in-place change of a leaf tensor that requires grad (shape (3, 2))")):
         fc.weight += 1
     assert fc.weight is weight and list(fc.state_dict()) == ["weight", "bias"]
     for p in fc.parameters():
         p.grad = np.ones_like(p.data)
     for op in ("-=", "*=", "/="):
-        with pytest.raises(RuntimeError, match=re.escape(f"{op}: in-place change of a Parameter")):
+        with pytest.raises(RuntimeError, match=re.escape(f"{op}: in-place change of a leaf")):
             for p in fc.parameters():
                 exec(f"p {op} 0.5", {}, {"p": p})
     before = [p.data.copy() for p in fc.parameters()]
