@@ -65,7 +65,8 @@ def matmul_vjp(g, ctx):
         if b.ndim == 2 and a.ndim > 2:
             # one GEMM over the folded batch instead of a batch of GEMMs summed afterwards
             k, m = b.shape
-            gb = mT(a.reshape(-1, k)) @ g.reshape(-1, m)  # (k, B*n) @ (B*n, m) -> (k, m)
+            rows = a.size // k if k else int(np.prod(a.shape[:-1]))  # not -1: k or m may be 0
+            gb = mT(a.reshape(rows, k)) @ g.reshape(rows, m)  # (k, B*n) @ (B*n, m) -> (k, m)
         else:
             gb = mT(a) @ g  # (..., k, n) @ (..., n, m) -> (..., k, m)
     return ga, gb

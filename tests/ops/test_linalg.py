@@ -184,3 +184,12 @@ def test_einsum_errors(subscripts, shapes, error, message):
 def test_einsum_interleaved_form_is_a_clear_type_error():
     with pytest.raises(TypeError, match="einsum: only the subscripts-string form"):
         ops.einsum(Tensor(np.ones(3)), [0], [0])
+
+
+@pytest.mark.parametrize("k, m", [(0, 3), (3, 0), (0, 0)])
+def test_matmul_backward_with_an_empty_inner_or_outer_dimension(k, m):
+    a = Tensor(np.ones((2, 4, k)), requires_grad=True)
+    b = Tensor(np.ones((k, m)), requires_grad=True)
+    (a @ b).sum().backward()
+    assert a.grad.shape == (2, 4, k) and b.grad.shape == (k, m)
+    assert not a.grad.any() and not b.grad.any()
