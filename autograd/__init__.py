@@ -12,12 +12,12 @@ door: it re-exports the engine and imports the op library, which gives Tensor it
 """
 
 from autograd.core import (
-    REGISTRY, Op, Tensor, call, defop, enable_grad, get_default_dtype, grad, is_grad_enabled,
-    no_grad, set_default_dtype, set_grad_enabled, tensor,
+    REGISTRY, Op, Tensor, call, defop, enable_grad, get_default_dtype, grad, hessian, hvp,
+    is_grad_enabled, jacobian, jvp, no_grad, set_default_dtype, set_grad_enabled, tensor, vjp,
 )
 import ops  # noqa: F401  (installs Tensor's operators and methods)
 
 __all__ = [
     "Tensor", "tensor", "set_default_dtype", "get_default_dtype", "defop", "Op", "call",
-    "REGISTRY", "grad", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
+    "REGISTRY", "grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
 ]

@@ -8,8 +8,9 @@ from autograd.core.grad_mode import enable_grad, is_grad_enabled, no_grad, set_g
 from autograd.core.tensor import Tensor, get_default_dtype, set_default_dtype, tensor
 from autograd.core.registry import REGISTRY, Op, call, defop
 from autograd.core.backward import grad
+from autograd.core.transforms import hessian, hvp, jacobian, jvp, vjp
 
 __all__ = [
     "Tensor", "tensor", "set_default_dtype", "get_default_dtype", "defop", "Op", "call",
-    "REGISTRY", "grad", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
+    "REGISTRY", "grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
 ]

@@ -5,6 +5,7 @@ import numpy as np
 from autograd.core.backward import grad
 from autograd.core.grad_mode import enable_grad, no_grad
 from autograd.core.tensor import Tensor
+from autograd.core.transforms import jvp
 
 
 class GradcheckError(AssertionError):
@@ -33,14 +34,17 @@ def _scalar_loss(fn, tensors, directions):
                for d, o in zip(directions, outs))
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0, raise_exception=True):
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0, raise_exception=True,
+              check_jvp=True):
     """Check the gradients of ``fn`` at ``inputs`` against central differences.
 
     ``fn`` takes Tensors and returns a Tensor (or a tuple of them). A random upstream
     gradient ``v`` is drawn; the VJP ``v^T J`` of every float input that requires grad is
     compared element by element with ``(L(x + eps e_i) - L(x - eps e_i)) / 2 eps`` where
     ``L = <v, fn(x)>``. Also checks that no input is modified and that no returned
-    gradient aliases an input or ``v``.
+    gradient aliases an input or ``v``. With ``check_jvp``, the forward-mode derivative
+    along a random tangent ``t`` is checked too, by ``<v, J t> = <J^T v, t>``, wherever
+    the gradient is differentiable (the JVP is derived from the VJP's graph).
 
     Returns True, or raises GradcheckError naming the input and element that disagree.
     """
@@ -97,7 +101,40 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0, raise_exceptio
             if raise_exception:
                 raise GradcheckError(message)
             return False
+    if check_jvp:
+        message = _check_jvp(fn, tensors, wanted, seeds, analytic, rng, atol, rtol)
+        if message is not None:
+            if raise_exception:
+                raise GradcheckError(message)
+            return False
     return True
+
+
+def _check_jvp(fn, tensors, wanted, seeds, analytic, rng, atol, rtol):
+    """<v, J t> from ``jvp`` against <J^T v, t> from the checked VJP; None when they agree
+    or when the graph has an op whose gradient is not differentiable (no JVP)."""
+    positions = [i for i, t in enumerate(tensors) if t.requires_grad]
+    tangents = [rng.standard_normal(t.shape) for t in wanted]
+
+    def on_wanted(*ws):
+        full = list(tensors)
+        for i, w in zip(positions, ws):
+            full[i] = w
+        return fn(*full)
+
+    try:
+        _, jv = jvp(on_wanted, tuple(t.data for t in wanted), tuple(tangents))
+    except RuntimeError as e:
+        if "not differentiable" in str(e):
+            return None
+        raise
+    jv = jv if isinstance(jv, tuple) else (jv,)
+    forward = sum(float(np.sum(s * j)) for s, j in zip(seeds, jv))
+    reverse = sum(float(np.sum(g * t)) for g, t in zip(analytic, tangents) if g is not None)
+    if not np.isclose(forward, reverse, atol=atol, rtol=rtol):
+        return (f"gradcheck: forward mode disagrees with reverse mode: <v, J t> = {forward!r} "
+                f"but <J^T v, t> = {reverse!r}")
+    return None
 
 
 def gradgradcheck(fn, inputs, seed=1, **kwargs):
