@@ -353,10 +353,13 @@ def main(argv=None):
 
     files = ", ".join(str(f) for f in written)
     if stopped is not None:
-        finished = f"{len(history)} finished epoch{'' if len(history) == 1 else 's'}"
+        n = len(history)
+        finished = {0: "no finished epoch", 1: "the 1 finished epoch"}.get(
+            n, f"the {n} finished epochs"
+        )
         print(
-            f"\ninterrupted during epoch {len(history) + 1}/{args.epochs}: kept the {finished} "
-            f"and the weights after {stopped.steps} optimizer steps",
+            f"\ninterrupted during epoch {n + 1}/{args.epochs}: kept {finished} and the "
+            f"weights after {stopped.steps} optimizer steps",
             file=sys.stderr,
         )
         print(f"wrote {files} (marked interrupted)")

@@ -140,10 +140,12 @@ def hold_interrupt():
     raised in its callbacks as "Exception ignored" and carries on). A second Ctrl-C inside
     the block raises at once.
     """
+    # Asked first rather than read from signal.signal's return: a handler installed outside
+    # Python reads as None and could not be put back.
     previous = signal.getsignal(signal.SIGINT)
     if not callable(previous) or threading.current_thread() is not threading.main_thread():
-        # Ctrl-C ignored (SIG_IGN) or left to the OS: not ours to change; and signals only
-        # reach the main thread, so elsewhere there is nothing to hold.
+        # Ctrl-C ignored (SIG_IGN), left to the OS or handled outside Python: not ours to
+        # change; and signals only reach the main thread, so elsewhere there is nothing to hold.
         yield
         return
     held = []
