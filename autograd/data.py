@@ -19,6 +19,7 @@ Where the files are looked for, in order (each place may hold the four files gzi
 
 import gzip
 import hashlib
+import math
 import os
 import shutil
 import tempfile
@@ -30,6 +31,7 @@ import numpy as np
 
 __all__ = [
     "DATASETS",
+    "NUM_CLASSES",
     "BatchIterator",
     "CorruptFileError",
     "DatasetNotFoundError",
@@ -108,6 +110,7 @@ SPLITS = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 _FILES = [name for pair in SPLITS.values() for name in pair]
+NUM_CLASSES = 10  # both datasets: labels are the class indices 0..9
 
 # IDX type codes (third magic byte) -> big-endian numpy dtype.
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -118,7 +121,8 @@ class DatasetNotFoundError(RuntimeError):
 
 
 class CorruptFileError(ValueError):
-    """A dataset file is truncated, not IDX, or not valid gzip."""
+    """A dataset file is truncated, not IDX, not valid gzip, or holds impossible values (a
+    header whose dimensions overflow, labels outside 0..9)."""
 
 
 # --- IDX files ------------------------------------------------------------------------------
@@ -163,7 +167,15 @@ def _parse_idx(raw, path):
     if len(raw) < header:
         raise CorruptFileError(f"{path}: truncated IDX header ({len(raw)} bytes)")
     shape = tuple(int(n) for n in np.frombuffer(raw, ">u4", ndim, offset=4))
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    # Python integers: numpy's int64 product wraps around on a corrupt header, and a wrapped
+    # count that happens to match the file size would reach reshape.
+    count = math.prod(shape)
+    if count > np.iinfo(np.intp).max:
+        raise CorruptFileError(
+            f"{path}: corrupt IDX header: the dimensions {shape} multiply to {count} elements, "
+            "more than an array can hold; delete the file and download it again"
+        )
+    expected = count * dtype.itemsize
     if len(raw) - header != expected:
         what = "truncated" if len(raw) - header < expected else "too long"
         raise CorruptFileError(
@@ -302,6 +314,9 @@ def load(name="fashion-mnist", split="train", data_dir=None, flatten=False, down
     -------
     images : ndarray of float32, (N, 1, 28, 28), or (N, 784) with ``flatten=True``; in [0, 1]
     labels : ndarray of int64, (N,), the class indices 0..9
+
+    Raises ``CorruptFileError`` (a ValueError) naming the file when a file is corrupt or a
+    label is outside 0..9.
     """
     if split not in SPLITS:
         raise ValueError(f"load: unknown split {split!r}; expected 'train' or 'test'")
@@ -319,11 +334,26 @@ def load(name="fashion-mnist", split="train", data_dir=None, flatten=False, down
             f"{files[labels_base]}: expected {len(images)} labels to match "
             f"{files[images_base]}, got shape {labels.shape}"
         )
+    _check_labels(labels, files[labels_base])
     # (N, H, W) uint8 -> (N, 1, H, W) float32 in [0, 1]
     x = images.astype(np.float32)
     x *= np.float32(1 / 255)
     x = x.reshape(len(x), -1) if flatten else x[:, None]
     return x, labels.astype(np.int64)
+
+
+def _check_labels(labels, path):
+    """Refuse labels that are not class indices 0..9, naming the file: a float label would be
+    truncated by the cast to int64 without a word, and a label past 9 would only fail at the
+    loss, in the middle of training."""
+    if labels.dtype.kind not in "iu":
+        raise CorruptFileError(f"{path}: expected integer class labels, got {labels.dtype}")
+    bad = np.flatnonzero((labels < 0) | (labels >= NUM_CLASSES))
+    if bad.size:
+        raise CorruptFileError(
+            f"{path}: label {labels[bad[0]]} at index {bad[0]} is not a class index "
+            f"0..{NUM_CLASSES - 1} ({bad.size} of {len(labels)} labels are out of range)"
+        )
 
 
 def load_fashion_mnist(split="train", data_dir=None, flatten=False, download=True):

@@ -13,30 +13,49 @@ accuracy, prints the test accuracy after every epoch, and writes to ``--out``:
 
 The same ``--seed`` reproduces a run exactly (initial weights, batch order, dropout and
 augmentation all draw from generators seeded by it).
+
+Ctrl-C stops the run at the end of the current batch and still writes the files above: the
+weights after the last finished step, the finished epochs' history, and a summary marked
+``"interrupted": true``; the exit code is then 130. A second Ctrl-C stops at once.
+
+The training loop itself (``fit``, ``train_epoch``, ``evaluate``, ``augment``) lives in
+``autograd.training`` and is re-exported here.
 """
 
 import argparse
 import csv
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
-import ops
-import optim
-from autograd import Tensor, data, nn, no_grad
+from autograd import data, nn
 from autograd.models import MODELS, build_model
+from autograd.training import (
+    HISTORY_FIELDS,
+    TrainingInterrupted,
+    hold_interrupt,
+    augment,
+    evaluate,
+    fit,
+    make_optimizer,
+    make_scheduler,
+    seed_everything,
+    train_epoch,
+)
 
 __all__ = [
     "DEFAULTS",
+    "HISTORY_FIELDS",
+    "TrainingInterrupted",
     "augment",
     "evaluate",
     "fit",
     "main",
     "make_optimizer",
+    "make_scheduler",
     "parse_args",
     "plot_history",
     "seed_everything",
@@ -54,25 +73,90 @@ DEFAULTS = {
 COMMON_DEFAULTS = {"shift": 1}
 
 
+def _checked(convert, ok, what):
+    """An argparse ``type``: ``convert`` the text, then refuse values failing ``ok``, so that a
+    bad value is one line naming the option (``argument --lr: must be ..., got 'nan'``) before
+    any data is loaded."""
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return value
+
+    return parse
+
+
+_POSITIVE_INT = _checked(int, lambda v: v >= 1, "an integer >= 1")
+_NONNEGATIVE_INT = _checked(int, lambda v: v >= 0, "an integer >= 0")
+_POSITIVE_FLOAT = _checked(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
+_NONNEGATIVE_FLOAT = _checked(
+    float, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"
+)
+_PROBABILITY = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)")  # False for nan
+
+
+def _output_dir_problem(out):
+    """Why the directory ``out`` cannot be created and written to, or None.
+
+    Checked when the arguments are parsed, so that a bad ``--out`` fails at once rather than
+    after the data is loaded. Looks at the nearest part of the path that exists.
+    """
+    path = Path(out)
+    for part in (path, *path.parents):
+        try:
+            exists = part.exists()
+        except OSError as e:  # e.g. a directory we may not list
+            return f"cannot look at {part}: {e.strerror or e}"
+        if not exists:
+            continue
+        if not part.is_dir():
+            return f"{part} {'exists and ' if part == path else ''}is not a directory"
+        if not os.access(part, os.W_OK | os.X_OK):
+            return f"{part} is not writable"
+        return None
+    return None
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are the one line that names the option: the usage of a
+    dozen options printed above it would bury it."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (--help lists the options)\n")
+
+
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
+    """The command line's arguments, checked, with the per-model defaults filled in.
+
+    Every bad value exits through ``argparse`` (status 2, one line naming the option) before
+    anything is loaded or written.
+    """
+    p = _Parser(
         prog="python -m autograd.train",
         description="Train a model on Fashion-MNIST or MNIST with jitgrad.",
     )
     p.add_argument("--model", choices=sorted(MODELS), default="mlp")
     p.add_argument("--dataset", choices=sorted(data.DATASETS), default="fashion-mnist")
     p.add_argument(
-        "--epochs", type=int, help="default: per model (mlp 15, cnn 12, cnn-bn 30, gru 15)"
+        "--epochs",
+        type=_POSITIVE_INT,
+        help="default: per model (mlp 15, cnn 12, cnn-bn 30, gru 15)",
     )
-    p.add_argument("--batch-size", type=int, help="default: per model (64 for cnn, else 128)")
-    p.add_argument("--lr", type=float, help="peak learning rate (default: per model)")
+    p.add_argument(
+        "--batch-size", type=_POSITIVE_INT, help="default: per model (64 for cnn, else 128)"
+    )
+    p.add_argument("--lr", type=_POSITIVE_FLOAT, help="peak learning rate (default: per model)")
     p.add_argument(
         "--schedule",
         choices=["cosine", "constant"],
         default="cosine",
         help="cosine: decay the learning rate to 0 over the run, per step",
     )
-    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--weight-decay", type=_NONNEGATIVE_FLOAT, default=0.0)
     p.add_argument(
         "--augment",
         action=argparse.BooleanOptionalAction,
@@ -80,17 +164,23 @@ def parse_args(argv=None):
         help="random horizontal flips and shifts of up to --shift pixels (default: per model)",
     )
     p.add_argument(
-        "--shift", type=int, default=None, help="largest augmentation shift (0: flips only)"
+        "--shift",
+        type=_NONNEGATIVE_INT,
+        default=None,
+        help="largest augmentation shift (0: flips only)",
     )
     p.add_argument(
-        "--dropout", type=float, default=None, help="dropout before the head (default: per model)"
+        "--dropout",
+        type=_PROBABILITY,
+        default=None,
+        help="dropout before the head (default: per model)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_NONNEGATIVE_INT, default=0)
     p.add_argument("--data-dir", help="directory holding the IDX files (see autograd.data)")
     p.add_argument("--out", default=None, help="output directory (default: runs/<model>)")
     p.add_argument(
         "--limit",
-        type=int,
+        type=_POSITIVE_INT,
         default=None,
         help="use only the first N training and N test images (quick runs)",
     )
@@ -103,200 +193,19 @@ def parse_args(argv=None):
             setattr(args, key, value)
     if args.out is None:
         args.out = str(Path("runs") / args.model)
-    if args.epochs < 1 or args.batch_size < 1 or (args.limit is not None and args.limit < 1):
-        p.error("--epochs, --batch-size and --limit must be positive")
+    problem = _output_dir_problem(args.out)
+    if problem is not None:
+        p.error(f"argument --out: cannot write to {args.out}: {problem}")
     if args.dropout is None:
         args.dropout = MODELS[args.model][1]
-    if args.shift < 0 or (args.dropout is not None and not 0 <= args.dropout < 1):
-        p.error("--shift must be >= 0 and --dropout in [0, 1)")
     return args
 
 
-def seed_everything(seed):
-    """Seed the generator of ``autograd.nn.init``: initial weights and Dropout masks."""
-    nn.init.seed(seed)
-
-
-def make_optimizer(model, lr, weight_decay=0.0):
-    """Adam on every parameter of ``model``."""
-    return optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-
-
-def set_lr(opt, lr):
-    for group in opt.param_groups:
-        group["lr"] = lr
-
-
-def cosine_lr(base, step, total):
-    return 0.5 * base * (1.0 + math.cos(math.pi * min(step, total) / total))
-
-
-def augment(x, rng, shift=2):
-    """Random horizontal flips and translations by up to ``shift`` pixels (zero fill).
-
-    x (N, C, H, W) -> a new array of the same shape.
-    """
-    n, _, h, w = x.shape
-    flip = rng.random(n) < 0.5
-    x = np.where(flip[:, None, None, None], x[..., ::-1], x)
-    padded = np.pad(x, ((0, 0), (0, 0), (shift, shift), (shift, shift)))
-    dy = rng.integers(0, 2 * shift + 1, n)
-    dx = rng.integers(0, 2 * shift + 1, n)
-    rows = (dy[:, None] + np.arange(h))[:, None, :, None]  # (N, 1, H, 1)
-    cols = (dx[:, None] + np.arange(w))[:, None, None, :]  # (N, 1, 1, W)
-    return padded[
-        np.arange(n)[:, None, None, None], np.arange(x.shape[1])[None, :, None, None], rows, cols
-    ]
-
-
-class _Progress:
-    """A tqdm bar when tqdm is installed (and wanted), else a line every ~10% of the epoch."""
-
-    def __init__(self, total, desc, plain=False):
-        self.total, self.desc, self.n = total, desc, 0
-        self.bar = None
-        if not plain:
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                tqdm = None
-            if tqdm is not None:
-                self.bar = tqdm(
-                    total=total,
-                    desc=desc,
-                    unit="batch",
-                    leave=True,
-                    dynamic_ncols=True,
-                    mininterval=0.5,
-                )
-        self.every = max(1, total // 10)
-
-    def update(self, loss, acc):
-        self.n += 1
-        if self.bar is not None:
-            self.bar.update(1)
-            if self.n % 10 == 0 or self.n == self.total:
-                self.bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.4f}", refresh=False)
-        elif self.n % self.every == 0 or self.n == self.total:
-            print(
-                f"{self.desc}: {self.n}/{self.total} batches, loss {loss:.4f}, acc {acc:.4f}",
-                flush=True,
-            )
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
-
-
-def train_epoch(model, opt, batches, lr_at=None, step=0, transform=None, progress=None):
-    """One pass over ``batches`` (an iterable of ``(images, labels)``).
-
-    ``lr_at(step)`` sets the learning rate before each step. Returns ``(mean loss, accuracy,
-    next step)``, both averaged over samples.
-    """
-    model.train()
-    total_loss = 0.0
-    correct = seen = 0
-    for xb, yb in batches:
-        if transform is not None:
-            xb = transform(xb)
-        if lr_at is not None:
-            set_lr(opt, lr_at(step))
-        logits = model(Tensor(xb))
-        loss = ops.cross_entropy(logits, yb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        step += 1
-        n = len(yb)
-        total_loss += float(loss.item()) * n
-        correct += int((logits.data.argmax(axis=1) == yb).sum())
-        seen += n
-        if progress is not None:
-            progress.update(total_loss / seen, correct / seen)
-    return total_loss / seen, correct / seen, step
-
-
-def evaluate(model, x, y, batch_size=1000):
-    """``(mean loss, accuracy)`` of ``model`` in eval mode on ``x, y``."""
-    model.eval()
-    total_loss = 0.0
-    correct = 0
-    with no_grad():
-        for i in range(0, len(x), batch_size):
-            xb, yb = x[i : i + batch_size], y[i : i + batch_size]
-            logits = model(Tensor(xb))
-            total_loss += float(ops.cross_entropy(logits, yb).item()) * len(yb)
-            correct += int((logits.data.argmax(axis=1) == yb).sum())
-    model.train()
-    return total_loss / len(x), correct / len(x)
-
-
-def fit(
-    model,
-    train,
-    test,
-    epochs,
-    lr,
-    batch_size,
-    seed=0,
-    schedule="cosine",
-    weight_decay=0.0,
-    augment_shift=None,
-    plain_progress=False,
-    log=print,
-):
-    """Train ``model`` on ``train = (x, y)`` with Adam; evaluate on ``test`` every epoch.
-
-    ``augment_shift``: None for no augmentation, else random flips and shifts of up to that
-    many pixels. Returns the history: one dict per epoch.
-    """
-    transform = None
-    if augment_shift is not None:
-        rng = np.random.default_rng([seed, 1])  # independent of the batch order
-
-        def transform(xb):
-            return augment(xb, rng, augment_shift)
-
-    batches = data.BatchIterator(*train, batch_size=batch_size, seed=seed)
-    opt = make_optimizer(model, lr, weight_decay)
-    total_steps = epochs * len(batches)
-    lr_at = (lambda s: cosine_lr(lr, s, total_steps)) if schedule == "cosine" else None
-    history = []
-    step = 0
-    start = time.perf_counter()
-    for epoch in range(1, epochs + 1):
-        t0 = time.perf_counter()
-        progress = _Progress(len(batches), f"epoch {epoch}/{epochs}", plain_progress)
-        try:
-            train_loss, train_acc, step = train_epoch(
-                model, opt, batches, lr_at, step, transform, progress
-            )
-        finally:
-            progress.close()
-        train_seconds = time.perf_counter() - t0
-        test_loss, test_acc = evaluate(model, *test)
-        row = {
-            "epoch": epoch,
-            "lr": opt.param_groups[0]["lr"],
-            "train_loss": train_loss,
-            "train_acc": train_acc,
-            "test_loss": test_loss,
-            "test_acc": test_acc,
-            "epoch_seconds": train_seconds,
-            "elapsed": time.perf_counter() - start,
-        }
-        history.append(row)
-        log(
-            f"epoch {epoch}/{epochs}: train loss {train_loss:.4f} acc {train_acc:.4f} | "
-            f"test loss {test_loss:.4f} acc {test_acc:.4f} | {train_seconds:.1f} s"
-        )
-    return history
-
-
 def write_csv(history, path):
+    """``history`` (a list of dicts keyed by ``HISTORY_FIELDS``) as CSV; just the header when
+    it is empty (a run interrupted in its first epoch)."""
     with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(history[0]))
+        writer = csv.DictWriter(f, fieldnames=HISTORY_FIELDS)
         writer.writeheader()
         for row in history:
             writer.writerow(
@@ -330,75 +239,138 @@ def plot_history(history, path, title=""):
     return True
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+def _prepare(args):
+    """Load the data, create the output directory and build the model.
+
+    Returns ``(train, test, model, limited)``, ``limited`` telling whether ``--limit`` cut the
+    test set; None after printing the error when the data or the directory is not usable.
+    """
     try:
         train = data.load(args.dataset, "train", args.data_dir)
         test = data.load(args.dataset, "test", args.data_dir)
     except (data.DatasetNotFoundError, data.CorruptFileError) as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
+        return None
     limited = args.limit is not None and args.limit < len(test[0])
     if args.limit is not None:
         train = tuple(a[: args.limit] for a in train)
         test = tuple(a[: args.limit] for a in test)
-
+    out = Path(args.out)
+    try:  # parse_args checked the path; this catches what changed since
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        print(f"error: --out {out}: cannot create the directory: {e.strerror or e}",
+              file=sys.stderr)
+        return None
     seed_everything(args.seed)
     model = build_model(args.model, args.dropout)
-    n_params = sum(p.size for p in model.parameters())
-    print(
-        f"{args.model} ({n_params:,} parameters) on {args.dataset}: {len(train[0])} train / "
-        f"{len(test[0])} test images; {args.epochs} epochs, batch {args.batch_size}, Adam lr "
-        f"{args.lr:g} ({args.schedule}), augment "
-        f"{f'on (flips, shifts <= {args.shift})' if args.augment else 'off'}, dropout "
-        f"{args.dropout}, seed {args.seed}",
-        flush=True,
-    )
+    return train, test, model, limited
+
+
+def _write_results(out, model, history, summary, title):
+    """Write weights.npz, history.csv, curve.png (when matplotlib is installed and an epoch
+    finished) and summary.json into ``out``; the list of the files written."""
+    nn.save(model, out / "weights.npz")  # nn.save is the one writer of checkpoints
+    write_csv(history, out / "history.csv")
+    written = [out / "weights.npz", out / "history.csv"]
+    if history and plot_history(history, out / "curve.png", title):
+        written.append(out / "curve.png")
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return [*written, out / "summary.json"]
+
+
+def main(argv=None):
+    """Run the command line; returns the exit status: 0, 2 when the data or the output
+    directory is not usable (bad arguments exit with 2 through argparse), 130 after Ctrl-C."""
+    args = parse_args(argv)
+    try:
+        prepared = _prepare(args)
+        if prepared is None:
+            return 2
+        train, test, model, limited = prepared
+        n_params = sum(p.size for p in model.parameters())
+        print(
+            f"{args.model} ({n_params:,} parameters) on {args.dataset}: {len(train[0])} "
+            f"train / {len(test[0])} test images; {args.epochs} epochs, batch "
+            f"{args.batch_size}, Adam lr {args.lr:g} ({args.schedule}), augment "
+            f"{f'on (flips, shifts <= {args.shift})' if args.augment else 'off'}, dropout "
+            f"{args.dropout}, seed {args.seed}",
+            flush=True,
+        )
+    except KeyboardInterrupt:
+        print("\ninterrupted before training started: nothing written", file=sys.stderr)
+        return 130
+    out = Path(args.out)
 
     start = time.perf_counter()
-    history = fit(
-        model,
-        train,
-        test,
-        args.epochs,
-        args.lr,
-        args.batch_size,
-        args.seed,
-        args.schedule,
-        args.weight_decay,
-        args.shift if args.augment else None,
-        args.no_progress,
-    )
+    stopped = None  # the TrainingInterrupted of a Ctrl-C
+    try:
+        history = fit(
+            model,
+            train,
+            test,
+            args.epochs,
+            args.lr,
+            args.batch_size,
+            args.seed,
+            args.schedule,
+            args.weight_decay,
+            args.shift if args.augment else None,
+            args.no_progress,
+        )
+    except TrainingInterrupted as e:
+        history, stopped = e.history, e
     wall = time.perf_counter() - start
 
-    nn.save(model, out / "weights.npz")
-    write_csv(history, out / "history.csv")
-    plotted = plot_history(
-        history,
-        out / "curve.png",
-        f"{args.model} on {args.dataset}, test acc {history[-1]['test_acc']:.4f}",
-    )
+    last = history[-1] if history else {}
     summary = dict(
         vars(args),
-        test_acc=history[-1]["test_acc"],
-        test_loss=history[-1]["test_loss"],
+        test_acc=last.get("test_acc"),
+        test_loss=last.get("test_loss"),
         wall_seconds=wall,
         parameters=n_params,
+        interrupted=stopped is not None,
+        epochs_completed=len(history),
     )
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    title = f"{args.model} on {args.dataset}"
+    if history:
+        title += f", test acc {last['test_acc']:.4f}"
+    if stopped is not None:
+        summary["steps_completed"] = stopped.steps
+        title += f" (interrupted after {len(history)} epochs)"
+    written = None
+    try:
+        with hold_interrupt():  # a Ctrl-C now waits until the files are complete
+            written = _write_results(out, model, history, summary, title)
+    except KeyboardInterrupt:
+        if written is None:  # a second Ctrl-C cut the writing short
+            print(f"\ninterrupted while writing the results: the files in {out} may be "
+                  "incomplete", file=sys.stderr)
+            return 130
+        late_stop = True
+    else:
+        late_stop = False
+
+    files = ", ".join(str(f) for f in written)
+    if stopped is not None:
+        n = len(history)
+        finished = {0: "no finished epoch", 1: "the 1 finished epoch"}.get(
+            n, f"the {n} finished epochs"
+        )
+        print(
+            f"\ninterrupted during epoch {n + 1}/{args.epochs}: kept {finished} and the "
+            f"weights after {stopped.steps} optimizer steps",
+            file=sys.stderr,
+        )
+        print(f"wrote {files} (marked interrupted)")
+        return 130
     note = f" (on the first {len(test[0])} test images only)" if limited else ""
     print(
-        f"test accuracy {history[-1]['test_acc']:.4f}{note} after {args.epochs} epochs, "
-        f"{wall:.1f} s"
+        f"test accuracy {last['test_acc']:.4f}{note} after {args.epochs} epochs, {wall:.1f} s"
     )
-    print(
-        f"wrote {out / 'weights.npz'}, {out / 'history.csv'}"
-        + (f", {out / 'curve.png'}" if plotted else " (pip install matplotlib for a PNG)")
-        + f", {out / 'summary.json'}"
-    )
-    return 0
+    hint = "" if out / "curve.png" in written else " (pip install matplotlib for a PNG)"
+    print(f"wrote {files}{hint}")
+    return 130 if late_stop else 0
 
 
 if __name__ == "__main__":

@@ -131,6 +131,50 @@ def test_label_count_mismatch(tmp_path):
         data.load("fashion-mnist", "test", data_dir=tmp_path / "d")
 
 
+def idx_header(type_byte, dims):
+    return struct.pack(">HBB", 0, type_byte, len(dims)) + struct.pack(f">{len(dims)}I", *dims)
+
+
+@pytest.mark.parametrize(
+    "dims",
+    [
+        (65536, 65536, 65536, 65536),  # 2**64 elements: an int64 product wraps to 0 = the data
+        (2**32 - 1, 2**32 - 1, 3),
+    ],
+)
+def test_header_dims_past_int64_name_the_file_and_dims(tmp_path, dims):
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(idx_header(0x08, dims))
+    with pytest.raises(data.CorruptFileError, match="multiply to") as info:
+        data.read_idx(path)
+    assert str(path) in str(info.value) and str(dims) in str(info.value)
+
+
+def labels_file(directory, type_byte, values):
+    values = np.asarray(values)
+    big_endian = values.astype(values.dtype.newbyteorder(">"))
+    blob = idx_header(type_byte, values.shape) + big_endian.tobytes()
+    path = directory / "t10k-labels-idx1-ubyte"
+    path.write_bytes(blob)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("type_byte", "values", "message"),
+    [
+        (0x08, np.array([0, 9, 3, 12, 5, 10, 1, 2, 4, 6], np.uint8), "label 12 at index 3"),
+        (0x09, np.array([0, 9, 3, 1, -1, 0, 1, 2, 4, 6], np.int8), "label -1 at index 4"),
+        (0x0D, np.arange(10, dtype=np.float32) + 0.5, "integer class labels"),
+    ],
+)
+def test_labels_outside_0_to_9_are_refused(tmp_path, type_byte, values, message):
+    write_dataset(tmp_path / "d", gz=False)
+    path = labels_file(tmp_path / "d", type_byte, values)
+    with pytest.raises(data.CorruptFileError, match=message) as info:
+        data.load("fashion-mnist", "test", data_dir=tmp_path / "d")
+    assert str(path) in str(info.value)
+
+
 # --- where the files are found --------------------------------------------------------------
 
 

@@ -3,7 +3,9 @@
 import csv
 import gzip
 import json
+import math
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -12,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograd import Tensor, data, nn, train
+import optim
+from autograd import Tensor, data, nn, train, training
 from autograd.models import CNN, MLP, GRUClassifier, build_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,13 +125,35 @@ def test_fit_reproduces_exactly():
     for key in s1:
         np.testing.assert_array_equal(s1[key], s2[key])
     assert [r["train_loss"] for r in h1] != [r["train_loss"] for r in h3]
-    assert h1[-1]["lr"] < 1e-2 / 2  # cosine schedule decays
+    # 128 images in batches of 32: 4 steps an epoch; the rate of each epoch's last step.
+    assert [r["lr"] for r in h1] == [old_cosine_lr(1e-2, 3, 8), old_cosine_lr(1e-2, 7, 8)]
 
 
-def test_cosine_lr():
-    assert train.cosine_lr(0.1, 0, 10) == pytest.approx(0.1)
-    assert train.cosine_lr(0.1, 5, 10) == pytest.approx(0.05)
-    assert train.cosine_lr(0.1, 10, 10) == pytest.approx(0.0)
+def old_cosine_lr(base, step, total):
+    """The schedule train.py computed itself before it used optim.lr_scheduler (the README's
+    accuracy figures were measured with it)."""
+    return 0.5 * base * (1.0 + math.cos(math.pi * min(step, total) / total))
+
+
+@pytest.mark.parametrize(
+    ("lr", "epochs", "batches"),
+    [(1e-3, 15, 469), (1e-3, 12, 938), (2e-3, 30, 469), (2e-3, 15, 469), (1e-2, 2, 4)],
+)
+def test_cosine_schedule_matches_the_old_one_exactly(lr, epochs, batches):
+    """The README's runs (mlp, cnn, cnn-bn, gru with 60000 images) see bit-identical rates."""
+    opt = train.make_optimizer(MLP(hidden=(2,)), lr)
+    scheduler = train.make_scheduler(opt, "cosine", epochs * batches)
+    used = []
+    for _ in range(epochs * batches):
+        used.append(opt.param_groups[0]["lr"])  # the rate of this step
+        scheduler.step()
+    assert used == [old_cosine_lr(lr, t, epochs * batches) for t in range(epochs * batches)]
+    per_epoch = used[batches - 1 :: batches]  # history's lr: the epoch's last step
+    assert per_epoch == [old_cosine_lr(lr, e * batches - 1, epochs * batches)
+                         for e in range(1, epochs + 1)]
+    assert train.make_scheduler(opt, "constant", 10) is None
+    with pytest.raises(ValueError, match="unknown schedule"):
+        train.make_scheduler(opt, "linear", 10)
 
 
 def test_augment():
@@ -152,8 +177,11 @@ def test_augment():
         assert abs(r - 10) <= 2 and (abs(c - 10) <= 2 or abs(c - 17) <= 2)
 
 
-def test_cli_main(dataset_dir, tmp_path, capsys):
+def test_cli_main(dataset_dir, tmp_path, capsys, monkeypatch):
     out = tmp_path / "run"
+    saved = []
+    real_save = nn.save
+    monkeypatch.setattr(nn, "save", lambda m, path: (saved.append(path), real_save(m, path)))
     code = train.main(
         [
             "--model",
@@ -180,6 +208,8 @@ def test_cli_main(dataset_dir, tmp_path, capsys):
     assert float(rows[1]["train_loss"]) < float(rows[0]["train_loss"])
     summary = json.loads((out / "summary.json").read_text())
     assert summary["model"] == "mlp" and summary["limit"] == 200
+    assert summary["interrupted"] is False and summary["epochs_completed"] == 2
+    assert saved == [out / "weights.npz"]  # the checkpoint goes through nn.save only
     assert 0.0 <= summary["test_acc"] <= 1.0
     model = build_model("mlp")
     nn.load(model, out / "weights.npz")  # the saved weights fit the model
@@ -201,6 +231,7 @@ def test_cli_missing_dataset(tmp_path, monkeypatch, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert "network unreachable (test)" in err and "put them in" in err
+    assert not (tmp_path / "run").exists()  # no empty output directory left behind
 
 
 def test_cli_subprocess(dataset_dir, tmp_path):
@@ -260,7 +291,7 @@ def test_plot_falls_back_without_matplotlib(tmp_path, monkeypatch):
 
 def test_progress_falls_back_without_tqdm(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "tqdm", None)
-    progress = train._Progress(20, "epoch 1/1")
+    progress = training._Progress(20, "epoch 1/1")
     for _ in range(20):
         progress.update(0.5, 0.75)
     progress.close()
@@ -279,3 +310,179 @@ def test_parse_args_defaults_and_overrides():
     assert build_model("cnn", dropout=0.0).num_parameters() == build_model("cnn").num_parameters()
     with pytest.raises(SystemExit):
         train.parse_args(["--dropout", "1.5"])
+
+
+# --- bad arguments: one line naming the option, before any data is loaded -------------------
+
+
+@pytest.fixture
+def no_data_load(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the data was loaded although the arguments are bad")
+
+    monkeypatch.setattr(data, "load", refuse)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--lr", "nan"),
+        ("--lr", "-1"),
+        ("--lr", "0"),
+        ("--lr", "inf"),
+        ("--weight-decay", "-0.1"),
+        ("--weight-decay", "nan"),
+        ("--epochs", "0"),
+        ("--epochs", "two"),
+        ("--batch-size", "-3"),
+        ("--limit", "0"),
+        ("--shift", "-1"),
+        ("--dropout", "nan"),
+        ("--dropout", "1"),
+        ("--seed", "-1"),
+    ],
+)
+def test_bad_argument_exits_2_naming_the_option(no_data_load, tmp_path, capsys, option, value):
+    with pytest.raises(SystemExit) as info:
+        train.main([option, value, "--out", str(tmp_path / "run")])
+    assert info.value.code == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1 and f"error: argument {option}: " in errors[0]
+    assert repr(value) in errors[0]
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("under", [True, False])
+def test_out_that_cannot_be_a_directory_exits_2_before_loading(
+    no_data_load, tmp_path, capsys, under
+):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a directory\n")
+    out = a_file / "run" / "x" if under else a_file
+    with pytest.raises(SystemExit) as info:
+        train.main(["--out", str(out)])
+    assert info.value.code == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1 and "error: argument --out: " in errors[0]
+    assert f"{a_file} {'' if under else 'exists and '}is not a directory" in errors[0]
+
+
+# --- Ctrl-C -------------------------------------------------------------------------------
+
+
+def test_hold_interrupt_defers_the_first_ctrl_c_to_the_end_of_the_block():
+    reached_end = False
+    with pytest.raises(KeyboardInterrupt):
+        with training.hold_interrupt():
+            signal.raise_signal(signal.SIGINT)
+            reached_end = True
+    assert reached_end
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    after_second = False
+    with pytest.raises(KeyboardInterrupt):
+        with training.hold_interrupt():
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)  # a second Ctrl-C: at once
+            after_second = True
+    assert not after_second
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_hold_interrupt_leaves_an_ignored_ctrl_c_ignored(monkeypatch):
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with training.hold_interrupt():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            signal.raise_signal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def mlp_args(dataset_dir, out, epochs=3):
+    # 64 images in batches of 16: 4 steps an epoch.
+    return ["--model", "mlp", "--epochs", str(epochs), "--limit", "64", "--batch-size", "16",
+            "--data-dir", str(dataset_dir), "--out", str(out), "--no-progress"]
+
+
+def params_after_step(monkeypatch, k):
+    """Make Adam.step send a Ctrl-C to this process during its k-th call, and record the
+    parameters right after that call."""
+    real_step = optim.Adam.step
+    calls, snapshot = [], []
+
+    def step(self, *args, **kwargs):
+        calls.append(None)
+        if len(calls) == k:
+            signal.raise_signal(signal.SIGINT)  # lands inside the step
+        result = real_step(self, *args, **kwargs)
+        if len(calls) == k:
+            snapshot.extend(p.data.copy() for p in self.param_groups[0]["params"])
+        return result
+
+    monkeypatch.setattr(optim.Adam, "step", step)
+    return snapshot
+
+
+@pytest.mark.parametrize("k", [2, 6])  # in the first epoch; in the second
+def test_ctrl_c_saves_the_finished_work_and_exits_130(dataset_dir, tmp_path, capsys,
+                                                      monkeypatch, k):
+    out = tmp_path / "run"
+    snapshot = params_after_step(monkeypatch, k)
+    try:
+        code = train.main(mlp_args(dataset_dir, out))
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped main as a KeyboardInterrupt")
+    assert code == 130
+    captured = capsys.readouterr()
+    finished = (k - 1) // 4
+    assert f"interrupted during epoch {finished + 1}/3" in captured.err
+    assert f"after {k} optimizer steps" in captured.err and "Traceback" not in captured.err
+    assert f"wrote {out / 'weights.npz'}" in captured.out and "marked interrupted" in captured.out
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["interrupted"] is True
+    assert (summary["epochs_completed"], summary["steps_completed"]) == (finished, k)
+    with open(out / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["epoch"] for r in rows] == [str(e) for e in range(1, finished + 1)]
+    assert (summary["test_acc"] is None) == (finished == 0)
+    # The weights are those after exactly k whole steps: the step under way was finished.
+    model = nn.load(build_model("mlp"), out / "weights.npz")
+    assert len(snapshot) == len(list(model.parameters()))
+    for p, expected in zip(model.parameters(), snapshot):
+        np.testing.assert_array_equal(p.data, expected)
+
+
+def test_ctrl_c_while_loading_writes_nothing(tmp_path, capsys, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(data, "load", interrupted)
+    assert train.main(["--out", str(tmp_path / "run")]) == 130
+    assert "interrupted before training started: nothing written" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_sigint_to_the_command_stops_it_cleanly(dataset_dir, tmp_path):
+    """A real Ctrl-C (SIGINT) sent to ``python -m autograd.train`` after its first epoch."""
+    out = tmp_path / "run"
+    env = dict(os.environ, JITGRAD_DATA=str(tmp_path / "nowhere"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "autograd.train", *mlp_args(dataset_dir, out, epochs=100000)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        for line in proc.stdout:
+            if "| test loss" in line:  # an epoch has finished
+                break
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "interrupted during epoch" in stderr
+    assert "marked interrupted" in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["interrupted"] is True and summary["epochs_completed"] >= 1
+    with open(out / "history.csv") as f:
+        assert len(list(csv.DictReader(f))) == summary["epochs_completed"]
+    nn.load(build_model("mlp"), out / "weights.npz")

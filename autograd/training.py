@@ -1,0 +1,302 @@
+"""The training loop behind ``python -m autograd.train``: ``fit`` trains a model with Adam and
+a per-step learning-rate schedule, evaluating on a test set after every epoch.
+
+>>> from autograd.training import fit, seed_everything
+>>> seed_everything(0)
+>>> history = fit(model, (x_train, y_train), (x_test, y_test), epochs=3, lr=1e-3, batch_size=64)
+
+Runs with the same seed reproduce exactly: initial weights, batch order, dropout and
+augmentation all draw from generators seeded by it.
+
+A Ctrl-C (SIGINT) takes effect between batches: the batch under way is applied whole, then
+``fit`` raises ``TrainingInterrupted`` (a KeyboardInterrupt) carrying the finished epochs. A
+second Ctrl-C stops at once.
+"""
+
+import contextlib
+import functools
+import signal
+import threading
+import time
+
+import numpy as np
+
+import ops
+import optim
+from autograd import Tensor, data, nn, no_grad
+
+__all__ = [
+    "HISTORY_FIELDS",
+    "TrainingInterrupted",
+    "augment",
+    "evaluate",
+    "fit",
+    "hold_interrupt",
+    "make_optimizer",
+    "make_scheduler",
+    "seed_everything",
+    "train_epoch",
+]
+
+# The keys of each epoch's record in fit's history (and the columns of history.csv).
+HISTORY_FIELDS = (
+    "epoch",
+    "lr",
+    "train_loss",
+    "train_acc",
+    "test_loss",
+    "test_acc",
+    "epoch_seconds",
+    "elapsed",
+)
+
+
+def seed_everything(seed):
+    """Seed the generator of ``autograd.nn.init``: initial weights and Dropout masks."""
+    nn.init.seed(seed)
+
+
+def make_optimizer(model, lr, weight_decay=0.0):
+    """Adam on every parameter of ``model``."""
+    return optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+
+
+def make_scheduler(opt, schedule, total_steps):
+    """The learning-rate schedule, stepped once per batch: ``"cosine"`` decays from the
+    optimizer's rate to 0 over ``total_steps`` steps (``optim.lr_scheduler.CosineAnnealingLR``),
+    ``"constant"`` keeps it (None: no scheduler)."""
+    if schedule == "constant":
+        return None
+    if schedule == "cosine":
+        return optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps)
+    raise ValueError(f"make_scheduler: unknown schedule {schedule!r}; expected 'cosine' or "
+                     "'constant'")
+
+
+def augment(x, rng, shift=2):
+    """Random horizontal flips and translations by up to ``shift`` pixels (zero fill).
+
+    x (N, C, H, W) -> a new array of the same shape.
+    """
+    n, _, h, w = x.shape
+    flip = rng.random(n) < 0.5
+    x = np.where(flip[:, None, None, None], x[..., ::-1], x)
+    padded = np.pad(x, ((0, 0), (0, 0), (shift, shift), (shift, shift)))
+    dy = rng.integers(0, 2 * shift + 1, n)
+    dx = rng.integers(0, 2 * shift + 1, n)
+    rows = (dy[:, None] + np.arange(h))[:, None, :, None]  # (N, 1, H, 1)
+    cols = (dx[:, None] + np.arange(w))[:, None, None, :]  # (N, 1, 1, W)
+    return padded[
+        np.arange(n)[:, None, None, None], np.arange(x.shape[1])[None, :, None, None], rows, cols
+    ]
+
+
+class _Progress:
+    """A tqdm bar when tqdm is installed (and wanted), else a line every ~10% of the epoch."""
+
+    def __init__(self, total, desc, plain=False):
+        self.total, self.desc, self.n = total, desc, 0
+        self.bar = None
+        if not plain:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                tqdm = None
+            if tqdm is not None:
+                self.bar = tqdm(
+                    total=total,
+                    desc=desc,
+                    unit="batch",
+                    leave=True,
+                    dynamic_ncols=True,
+                    mininterval=0.5,
+                )
+        self.every = max(1, total // 10)
+
+    def update(self, loss, acc):
+        self.n += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            if self.n % 10 == 0 or self.n == self.total:
+                self.bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.4f}", refresh=False)
+        elif self.n % self.every == 0 or self.n == self.total:
+            print(
+                f"{self.desc}: {self.n}/{self.total} batches, loss {loss:.4f}, acc {acc:.4f}",
+                flush=True,
+            )
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+@contextlib.contextmanager
+def hold_interrupt():
+    """Hold a Ctrl-C (SIGINT) until the block ends, then raise it.
+
+    Around one batch, so that a Ctrl-C leaves the model as it was after a whole number of
+    steps: never a half-applied optimizer step, BatchNorm statistics of one layer updated and
+    not the next, or a numba compilation cut short (llvmlite prints a KeyboardInterrupt
+    raised in its callbacks as "Exception ignored" and carries on). A second Ctrl-C inside
+    the block raises at once.
+    """
+    # Asked first rather than read from signal.signal's return: a handler installed outside
+    # Python reads as None and could not be put back.
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous) or threading.current_thread() is not threading.main_thread():
+        # Ctrl-C ignored (SIG_IGN), left to the OS or handled outside Python: not ours to
+        # change; and signals only reach the main thread, so elsewhere there is nothing to hold.
+        yield
+        return
+    held = []
+
+    def hold(signum, frame):
+        if held:
+            raise KeyboardInterrupt
+        held.append((signum, frame))
+
+    signal.signal(signal.SIGINT, hold)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if held:
+        previous(*held[0])  # the default handler raises KeyboardInterrupt
+
+
+def train_epoch(model, opt, batches, scheduler=None, transform=None, progress=None):
+    """One pass over ``batches`` (an iterable of ``(images, labels)``).
+
+    ``scheduler`` (an ``optim.lr_scheduler`` scheduler, or None) is stepped after every
+    optimizer step. A Ctrl-C takes effect between batches (see ``fit``).
+
+    Returns
+    -------
+    (mean loss, accuracy, lr): loss and accuracy averaged over samples, ``lr`` the learning
+    rate of the last step.
+    """
+    model.train()
+    total_loss = 0.0
+    correct = seen = 0
+    lr = opt.param_groups[0]["lr"]
+    for xb, yb in batches:
+        with hold_interrupt():
+            if transform is not None:
+                xb = transform(xb)
+            lr = opt.param_groups[0]["lr"]
+            logits = model(Tensor(xb))
+            loss = ops.cross_entropy(logits, yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if scheduler is not None:
+                scheduler.step()
+            n = len(yb)
+            total_loss += float(loss.item()) * n
+            correct += int((logits.data.argmax(axis=1) == yb).sum())
+            seen += n
+            if progress is not None:
+                progress.update(total_loss / seen, correct / seen)
+    return total_loss / seen, correct / seen, lr
+
+
+def evaluate(model, x, y, batch_size=1000):
+    """``(mean loss, accuracy)`` of ``model`` in eval mode on ``x, y``; the model's mode is
+    restored afterwards."""
+    was_training = model.training
+    model.eval()
+    total_loss = 0.0
+    correct = 0
+    try:
+        with no_grad():
+            for i in range(0, len(x), batch_size):
+                with hold_interrupt():
+                    xb, yb = x[i : i + batch_size], y[i : i + batch_size]
+                    logits = model(Tensor(xb))
+                    total_loss += float(ops.cross_entropy(logits, yb).item()) * len(yb)
+                    correct += int((logits.data.argmax(axis=1) == yb).sum())
+    finally:
+        model.train(was_training)
+    return total_loss / len(x), correct / len(x)
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Raised by ``fit`` on Ctrl-C (a KeyboardInterrupt, so it stops a caller that does not
+    know it): ``history`` holds the finished epochs, ``steps`` the optimizer steps taken; the
+    model holds the weights after those steps."""
+
+    def __init__(self, history, steps):
+        super().__init__(f"training interrupted after {len(history)} epochs ({steps} steps)")
+        self.history, self.steps = history, steps
+
+
+def fit(
+    model,
+    train,
+    test,
+    epochs,
+    lr,
+    batch_size,
+    seed=0,
+    schedule="cosine",
+    weight_decay=0.0,
+    augment_shift=None,
+    plain_progress=False,
+    log=functools.partial(print, flush=True),
+):
+    """Train ``model`` on ``train = (x, y)`` with Adam; evaluate on ``test`` every epoch.
+
+    ``augment_shift``: None for no augmentation, else random flips and shifts of up to that
+    many pixels. Returns the history: one dict per epoch, keyed by ``HISTORY_FIELDS`` (``lr``
+    is the rate of the epoch's last step).
+
+    A Ctrl-C finishes the current batch, then raises ``TrainingInterrupted`` carrying the
+    finished epochs' history and the number of steps taken.
+    """
+    transform = None
+    if augment_shift is not None:
+        rng = np.random.default_rng([seed, 1])  # independent of the batch order
+
+        def transform(xb):
+            return augment(xb, rng, augment_shift)
+
+    batches = data.BatchIterator(*train, batch_size=batch_size, seed=seed)
+    opt = make_optimizer(model, lr, weight_decay)
+    scheduler = make_scheduler(opt, schedule, epochs * len(batches))
+    history = []
+    progress_bars = []  # one per epoch; their counts of applied batches add up to the steps
+    start = time.perf_counter()
+    try:
+        for epoch in range(1, epochs + 1):
+            t0 = time.perf_counter()
+            progress = _Progress(len(batches), f"epoch {epoch}/{epochs}", plain_progress)
+            progress_bars.append(progress)
+            try:
+                train_loss, train_acc, last_lr = train_epoch(
+                    model, opt, batches, scheduler, transform, progress
+                )
+                train_seconds = time.perf_counter() - t0
+                test_loss, test_acc = evaluate(model, *test)
+            finally:
+                progress.close()
+            row = {
+                "epoch": epoch,
+                "lr": last_lr,
+                "train_loss": train_loss,
+                "train_acc": train_acc,
+                "test_loss": test_loss,
+                "test_acc": test_acc,
+                "epoch_seconds": train_seconds,
+                "elapsed": time.perf_counter() - start,
+            }
+            history.append(row)
+            log(
+                f"epoch {epoch}/{epochs}: train loss {train_loss:.4f} acc {train_acc:.4f} | "
+                f"test loss {test_loss:.4f} acc {test_acc:.4f} | {train_seconds:.1f} s"
+            )
+    except KeyboardInterrupt:
+        # Wherever it landed, the counts are exact: progress.n only moves inside a batch,
+        # together with the optimizer step.
+        steps = sum(bar.n for bar in progress_bars)
+        raise TrainingInterrupted(history, steps) from None
+    return history
