@@ -116,8 +116,9 @@ def jvp(f, primals, tangents):
 
 
 def jacobian(f, primals, mode="auto"):
-    """The Jacobian of ``f`` at ``primals``: for one input and one output an array of shape
-    ``out.shape + in.shape``; tuples of them otherwise (``J[i][j]`` for output i, input j).
+    """The Jacobian of ``f`` at ``primals``, a block of shape ``out.shape + in.shape`` per
+    (output, input) pair: one array for one output and one input; a tuple over the inputs
+    when there are several; a tuple over the outputs (of those) when ``f`` returns a tuple.
 
     ``mode`` is 'reverse' (one VJP per output element), 'forward' (one JVP per input
     element) or 'auto': whichever needs fewer passes.
