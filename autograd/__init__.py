@@ -15,9 +15,10 @@ from autograd.core import (
     REGISTRY, Op, Tensor, call, defop, enable_grad, get_default_dtype, grad, hessian, hvp,
     is_grad_enabled, jacobian, jvp, no_grad, set_default_dtype, set_grad_enabled, tensor, vjp,
 )
+from autograd.tools import checkpoint, detect_anomaly, profile, render_dot, to_dot
 import ops  # noqa: F401  (installs Tensor's operators and methods)
 
 __all__ = [
     "Tensor", "tensor", "set_default_dtype", "get_default_dtype", "defop", "Op", "call",
-    "REGISTRY", "grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
+    "REGISTRY", "grad", "detect_anomaly", "profile", "to_dot", "render_dot", "checkpoint", "vjp", "jvp", "jacobian", "hessian", "hvp", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled",
 ]

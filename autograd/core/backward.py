@@ -6,11 +6,13 @@ and shape checks happen here once for every op, so VJPs never deal with them.
 """
 
 import heapq
+import time
 import weakref
 
 import numpy as np
 
 from autograd.core.grad_mode import enable_grad, no_grad
+from autograd.core.registry import OBSERVERS
 from autograd.core.tensor import Tensor
 
 
@@ -104,6 +106,7 @@ def _run_vjp(node, g, create_graph):
             "values were freed. Pass retain_graph=True to the first backward call"
         )
     node.check_versions()
+    start = time.perf_counter() if OBSERVERS else 0.0
     if create_graph:
         vjp = node.op.graph_vjp or node.op.vjp
         grads = vjp(g if isinstance(g, Tensor) else Tensor(g), GraphContext(node))
@@ -112,6 +115,10 @@ def _run_vjp(node, g, create_graph):
     if len(grads) != len(node.parents):
         raise RuntimeError(f"{node.op.name}: its VJP returned {len(grads)} gradients for "
                            f"{len(node.parents)} inputs")
+    if OBSERVERS:
+        end = time.perf_counter()
+        for observer in tuple(OBSERVERS):
+            observer.backward(node, grads, start, end)
     return grads
 
 
