@@ -287,12 +287,22 @@ def _observed_call(self, *args, **params):
     return out
 
 
-def add_observer(observer):
-    OBSERVERS.append(observer)
-    Op.__call__ = _observed_call
+class Observer:
+    """Base of the observing context managers: active inside its ``with`` block."""
 
+    def __enter__(self):
+        OBSERVERS.append(self)
+        Op.__call__ = _observed_call
+        return self
 
-def remove_observer(observer):
-    OBSERVERS.remove(observer)
-    if not OBSERVERS:
-        Op.__call__ = _plain_call
+    def __exit__(self, *exc):
+        OBSERVERS.remove(self)
+        if not OBSERVERS:
+            Op.__call__ = _plain_call
+        return False
+
+    def forward(self, op, args, out, start, end):
+        """Called after each op call, with the op's start and end times."""
+
+    def backward(self, node, grads, start, end):
+        """Called after each VJP, with the gradients it returned."""

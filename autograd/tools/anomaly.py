@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from autograd.core.registry import add_observer, remove_observer
+from autograd.core.registry import Observer
 from autograd.core.tensor import Tensor
 
 # Frames of these packages are skipped when showing where an op was called.
@@ -32,7 +32,7 @@ def _bad(a):
     return "nan" if np.isnan(a).any() else "inf"
 
 
-class detect_anomaly:
+class detect_anomaly(Observer):
     """Context manager: check every op's output and every VJP's gradients for NaN/inf.
 
     A forward output is reported only when the op's inputs were finite (the NaN was made
@@ -43,14 +43,6 @@ class detect_anomaly:
     ...     loss = model(x).sum()
     ...     loss.backward()          # RuntimeError: detect_anomaly: log produced nan ...
     """
-
-    def __enter__(self):
-        add_observer(self)
-        return self
-
-    def __exit__(self, *exc):
-        remove_observer(self)
-        return False
 
     def forward(self, op, args, out, start, end):
         where = _user_frame()

@@ -13,10 +13,10 @@ import threading
 import time
 from collections import defaultdict
 
-from autograd.core.registry import add_observer, remove_observer
+from autograd.core.registry import Observer
 
 
-class profile:
+class profile(Observer):
     """Context manager recording one event per op call and per VJP call."""
 
     def __init__(self):
@@ -24,12 +24,7 @@ class profile:
 
     def __enter__(self):
         self._origin = time.perf_counter()
-        add_observer(self)
-        return self
-
-    def __exit__(self, *exc):
-        remove_observer(self)
-        return False
+        return super().__enter__()
 
     def forward(self, op, args, out, start, end):
         self.events.append((op.name, "forward", start, end, threading.get_ident()))
