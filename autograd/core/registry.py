@@ -167,8 +167,14 @@ def _operand(name, a):
     if isinstance(a, np.ndarray) and a.dtype.kind not in "biuf":
         raise TypeError(f"{name}: an array of dtype {a.dtype} (shape {a.shape}) is not "
                         "supported; only booleans, integers and real floats are")
-    if isinstance(a, complex):
-        raise TypeError(f"{name}: complex number {a!r} is not supported")
+    if isinstance(a, (str, bytes, complex)):
+        raise TypeError(f"{name}: an input of type {type(a).__name__} ({a!r:.40}) is not "
+                        "supported; only numbers and arrays of them are")
+    if isinstance(a, (list, tuple)):
+        kind = np.asarray(a).dtype
+        if kind.kind not in "biuf":
+            raise TypeError(f"{name}: a {type(a).__name__} of {kind} values is not supported; "
+                            "only numbers and arrays of them are")
     return a
 
 

@@ -92,6 +92,11 @@ def test_tensors_refuse_non_real_dtypes(data):
     (ops.add, [np.array(["a"]), np.ones(1)]),
     (ops.cross_entropy, [np.array([[1 + 1j, 0j]]), np.array([0])]),
     (ops.matmul, [np.ones((2, 2)), np.array([[object()] * 2] * 2, dtype=object)]),
+    (ops.matmul, ["ab", np.ones(2)]),
+    (ops.relu, [["a", "b"]]),
+    (ops.exp, [b"x"]),
+    (ops.softmax, [np.array(["a", "b"])]),
+    (ops.sum, ["abc"]),
 ])
 def test_ops_refuse_non_real_arrays_naming_themselves(op, args):
     with pytest.raises(TypeError, match="not supported"):
