@@ -76,6 +76,12 @@ class _RNNBase(Module):
                 f"{type(self).__name__}(input_size={self.input_size}): expected input of shape "
                 f"{layout.format(self.input_size)} or (T, {self.input_size}), got shape {shape}"
             )
+        steps = shape[1] if self.batch_first and len(shape) == 3 else shape[0]
+        if steps == 0:  # the last step's state would not exist
+            raise ValueError(
+                f"{type(self).__name__}: expected a sequence of at least one step, got input "
+                f"of shape {shape}"
+            )
         if len(shape) == 2:
             return ops.reshape(x, (shape[0], 1, shape[1])), False
         if self.batch_first:

@@ -173,3 +173,13 @@ def test_bad_input_names_layer_and_shapes():
         nn.RNN(3, 4, nonlinearity="gelu")
     with pytest.raises(ValueError, match="GRU: input_size 3, hidden_size 0 and num_layers 1"):
         nn.GRU(3, 0)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("batch_first, shape", [(False, (0, 2, 3)), (True, (2, 0, 3)),
+                                                (False, (0, 3))])
+def test_empty_sequence_names_layer_and_shape(kind, batch_first, shape):
+    module = getattr(nn, kind)(3, 4, batch_first=batch_first)
+    message = f"{kind}: expected a sequence of at least one step, got input of shape {shape}"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        module(Tensor(np.zeros(shape, dtype=np.float32)))
