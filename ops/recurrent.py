@@ -64,8 +64,9 @@ def _weight_grads(ctx, h_prev_all, dgh_all):
 
 
 def _h_prev_all(h0, hseq):
-    """(N, H), (T, N, H) -> h_{t-1} for every t: (T, N, H)."""
-    return np.concatenate([h0[None], hseq[:-1]], axis=0)
+    """(N, H), (T, N, H) -> h_{t-1} for every t: (T, N, H). (For T = 0 the slice keeps
+    h0 out: nothing was computed from it.)"""
+    return np.concatenate([h0[None], hseq[:-1]], axis=0)[: len(hseq)]
 
 
 # --- Elman RNN ------------------------------------------------------------------------

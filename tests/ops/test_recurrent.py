@@ -133,3 +133,17 @@ def test_recurrent_errors_name_the_shapes():
         rnn_sequence(np.zeros((2, 3, 2)), h0, np.zeros((2, 2)), np.zeros(3))
     with pytest.raises(ValueError, match="rnn_sequence: nonlinearity must be 'tanh' or 'relu'"):
         rnn_sequence(np.zeros((2, 3, 2)), h0, np.zeros((2, 2)), nonlinearity="gelu")
+
+
+@pytest.mark.parametrize("op, gates, states", [
+    (rnn_sequence, 1, 1), (lstm_sequence, 4, 2), (gru_sequence, 3, 1),
+])
+def test_empty_sequence_gives_empty_output_and_zero_gradients(op, gates, states):
+    xp = Tensor(np.zeros((0, 2, gates * 3)), requires_grad=True)
+    initial = [Tensor(np.ones((2, 3)), requires_grad=True) for _ in range(states)]
+    w, b = (Tensor(np.ones(s), requires_grad=True) for s in ((3, gates * 3), (gates * 3,)))
+    out = op(xp, *initial, w, b)
+    assert out.shape == ((2, 0, 2, 3) if states == 2 else (0, 2, 3))
+    out.sum().backward()
+    for t in [xp, *initial, w, b]:
+        assert t.grad.shape == t.shape and not t.grad.any()
