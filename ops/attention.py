@@ -47,6 +47,11 @@ def _check_shapes(q, k, v):
             f"scaled_dot_product_attention: shapes q {q.shape}, k {k.shape}, v {v.shape} do not "
             "fit (..., L, E), (..., S, E), (..., S, Ev)"
         )
+    if k.shape[-2] == 0:  # softmax over no keys is undefined (numpy: a reduction error)
+        raise ValueError(
+            f"scaled_dot_product_attention: no keys to attend to (S = 0): q {q.shape}, "
+            f"k {k.shape}, v {v.shape}"
+        )
 
 
 def _check_masks(q, k, keep, add):

@@ -1,5 +1,7 @@
 """scaled_dot_product_attention: gradients (first and second order), forward, masks, errors."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -118,3 +120,11 @@ def test_attention_errors_name_the_shapes():
         ops.scaled_dot_product_attention(Tensor(np.zeros(4)), k, v)
     with pytest.raises(TypeError, match="mask must be boolean or float"):
         ops.scaled_dot_product_attention(q, k, v, mask=np.array([["a"]]))
+
+
+def test_zero_keys_names_the_op_and_shapes():
+    q, k, v = Tensor(np.zeros((2, 3, 4))), Tensor(np.zeros((2, 0, 4))), Tensor(np.zeros((2, 0, 5)))
+    with pytest.raises(ValueError, match=re.escape(
+            "scaled_dot_product_attention: no keys to attend to (S = 0): q (2, 3, 4), "
+            "k (2, 0, 4), v (2, 0, 5)")):
+        ops.scaled_dot_product_attention(q, k, v)
