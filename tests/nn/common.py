@@ -8,16 +8,30 @@ from autograd.testing import gradcheck
 
 def layer_gradcheck(layer, *inputs, call=None, output=lambda out: out, **kwargs):
     """gradcheck of ``output(call(layer, *inputs))`` (``call`` defaults to ``layer(*inputs)``)
-    with respect to every float input and every parameter of ``layer`` (float64; gradcheck
-    perturbs the parameters in place)."""
+    with respect to every float input and every parameter of ``layer``, in float64.
+
+    gradcheck differentiates and perturbs its own copies of the inputs, so while it calls
+    the layer each parameter attribute is bound to gradcheck's copy of that parameter (a
+    parameter shared by several sub-modules, to the same copy); the layer is left as it
+    was."""
     call = call or (lambda module, *ts: module(*ts))
     tensors = [Tensor(np.array(x), requires_grad=True) if np.asarray(x).dtype.kind == "f" else x
                for x in inputs]
     params = list(layer.parameters())
+    index = {id(p): i for i, p in enumerate(params)}
+    slots = [(module, name, index[id(p)]) for _, module in layer.named_modules()
+             for name, p in module._parameters.items() if p is not None]
     n = len(tensors)
 
     def fn(*ts):
-        return output(call(layer, *ts[:n]))
+        copies = ts[n:]
+        for module, name, i in slots:  # bypass Module.__setattr__: no re-registration
+            object.__setattr__(module, name, copies[i])
+        try:
+            return output(call(layer, *ts[:n]))
+        finally:
+            for module, name, i in slots:
+                object.__setattr__(module, name, params[i])
 
     return gradcheck(fn, tensors + params, **kwargs)
 

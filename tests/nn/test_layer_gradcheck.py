@@ -1,0 +1,48 @@
+"""layer_gradcheck itself: it must check the gradients of a layer's parameters, not only of
+its inputs."""
+
+import numpy as np
+import pytest
+
+from autograd import nn
+from autograd.testing.gradcheck import GradcheckError
+from tests.nn.common import layer_gradcheck
+
+
+class _ScaleWithWrongGradient(nn.Module):
+    """x * w, whose w gets gradient 0 through detach (the true gradient is x)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(np.ones(3), dtype=np.float64)
+
+    def forward(self, x):
+        return x * self.w.detach() + self.w * 0
+
+
+class _Shared(nn.Module):
+    """One Parameter used by two sub-modules: x @ w @ w."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(3, 3, bias=False, dtype=np.float64)
+        self.b = nn.Linear(3, 3, bias=False, dtype=np.float64)
+        self.b.weight = self.a.weight
+
+    def forward(self, x):
+        return self.b(self.a(x))
+
+
+def test_a_wrong_parameter_gradient_is_caught():
+    with pytest.raises(GradcheckError, match="input 1"):
+        layer_gradcheck(_ScaleWithWrongGradient(), np.random.default_rng(0).random((2, 3)))
+
+
+def test_shared_parameters_and_the_layer_is_left_as_it_was():
+    layer = _Shared()
+    before = layer.a.weight
+    values = before.data.copy()
+    assert layer_gradcheck(layer, np.random.default_rng(1).random((2, 3)))
+    assert layer.a.weight is before and layer.b.weight is before
+    np.testing.assert_array_equal(before.data, values)
+    assert before.grad is None
