@@ -27,7 +27,7 @@ from autograd.nn.layers import (
     Tanh,
 )
 from autograd.nn.module import Module, Parameter
-from autograd.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from autograd.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
 from autograd.nn.recurrent import GRU, LSTM, RNN
 from autograd.nn.serialization import load, save
 
@@ -44,6 +44,7 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "GroupNorm",
     "Identity",
     "LayerNorm",
     "LeakyReLU",
@@ -56,6 +57,7 @@ __all__ = [
     "MultiheadAttention",
     "Parameter",
     "ParameterList",
+    "RMSNorm",
     "ReLU",
     "Sequential",
     "Sigmoid",

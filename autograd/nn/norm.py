@@ -1,4 +1,4 @@
-"""Normalisation layers: BatchNorm1d, BatchNorm2d, LayerNorm."""
+"""Normalisation layers: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, RMSNorm."""
 
 import numbers
 
@@ -9,7 +9,7 @@ from autograd.nn import init
 from autograd.nn.layers import check_input, empty_param, shape_of, size_arg
 from autograd.nn.module import Module, _float_dtype
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "RMSNorm"]
 
 
 class _BatchNorm(Module):
@@ -131,6 +131,98 @@ class LayerNorm(Module):
             raise ValueError(f"{self!r}: expected input of shape (..., {dims}), got shape "
                              f"{shape}")
         return ops.layer_norm(x, self.normalized_shape, self.weight, self.bias, eps=self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class GroupNorm(Module):
+    """Normalise each sample over groups of channels, then scale and shift per channel.
+
+    Input (N, C, ...) with C = ``num_channels``: the channels are split into ``num_groups``
+    groups of C / num_groups, and each (sample, group) is normalised to zero mean and unit
+    (biased) variance over its channels and every trailing axis; ``weight`` and ``bias``
+    (C,) start at 1 and 0. The same in training and eval: no running statistics.
+
+    Built on ``ops.layer_norm`` over (N, groups, C / groups * ...), so the gradient and its
+    own gradient come from that op's closed-form VJP.
+
+    >>> gn = nn.GroupNorm(4, 32)
+    >>> gn(x).shape                      # x (N, 32, H, W) -> (N, 32, H, W)
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None):
+        super().__init__()
+        if num_groups < 1 or num_channels < 1 or num_channels % num_groups:
+            raise ValueError(
+                f"GroupNorm: num_channels {num_channels} must be a positive multiple of "
+                f"num_groups {num_groups}"
+            )
+        self.num_groups, self.num_channels = int(num_groups), int(num_channels)
+        self.eps, self.affine = eps, affine
+        weight = bias = None
+        if affine:
+            weight = init.ones_(empty_param(self.num_channels, dtype))
+            bias = init.zeros_(empty_param(self.num_channels, dtype))
+        self.register_parameter("weight", weight)
+        self.register_parameter("bias", bias)
+
+    def forward(self, x):
+        check_input(self, x, None, 1, self.num_channels,
+                    f"shape (N, {self.num_channels}, ...)")
+        shape = shape_of(x)
+        group_size = int(np.prod(shape[1:])) // self.num_groups
+        # (N, C, ...) -> (N, groups, C / groups * prod(...)): one layer_norm row per group
+        grouped = ops.reshape(x, (shape[0], self.num_groups, group_size))
+        out = ops.reshape(ops.layer_norm(grouped, (group_size,), eps=self.eps), shape)
+        if self.affine:
+            channels = (self.num_channels,) + (1,) * (len(shape) - 2)  # (C,) -> (C, 1, ...)
+            out = out * ops.reshape(self.weight, channels) + ops.reshape(self.bias, channels)
+        return out
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` axes:
+    ``x / sqrt(mean(x**2) + eps) * weight``, as PyTorch's ``nn.RMSNorm`` (no centring, no
+    bias; ``weight`` starts at 1). ``eps=None`` uses the machine epsilon of the input's
+    dtype, as PyTorch.
+
+    >>> norm = nn.RMSNorm(64)
+    >>> norm(x).shape                    # x (N, L, 64) -> (N, L, 64)
+    """
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        if not self.normalized_shape or min(self.normalized_shape) < 1:
+            raise ValueError(f"RMSNorm: normalized_shape must be positive sizes, got "
+                             f"{normalized_shape}")
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        weight = init.ones_(empty_param(self.normalized_shape, dtype)) if elementwise_affine \
+            else None
+        self.register_parameter("weight", weight)
+
+    def forward(self, x):
+        k = len(self.normalized_shape)
+        shape = shape_of(x)
+        if len(shape) < k or tuple(shape[len(shape) - k:]) != self.normalized_shape:
+            dims = ", ".join(str(n) for n in self.normalized_shape)
+            raise ValueError(f"{self!r}: expected input of shape (..., {dims}), got shape "
+                             f"{shape}")
+        axes = tuple(range(len(shape) - k, len(shape)))
+        eps = self.eps
+        if eps is None:
+            dtype = np.dtype(x.dtype) if hasattr(x, "dtype") else np.dtype(np.float64)
+            eps = float(np.finfo(dtype if dtype.kind == "f" else np.float64).eps)
+        mean_square = ops.mean(x * x, axis=axes, keepdims=True)
+        out = x / ops.sqrt(mean_square + eps)
+        return out * self.weight if self.weight is not None else out
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
