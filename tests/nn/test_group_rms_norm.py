@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from autograd import Tensor, nn
-from autograd.testing import gradgradcheck
-from tests.nn.common import layer_gradcheck
+from tests.nn.common import layer_gradcheck, layer_gradgradcheck
 
 rng = np.random.default_rng(0)
 
@@ -71,7 +70,7 @@ def test_group_norm_gradients_and_options():
 def test_group_norm_second_order():
     gn = nn.GroupNorm(2, 4, dtype=np.float64)
     _randomise(gn)
-    gradgradcheck(lambda x, w, b: gn(x), [rng.standard_normal((2, 4, 2)), gn.weight, gn.bias])
+    layer_gradgradcheck(gn, rng.standard_normal((2, 4, 2)))
 
 
 def test_group_norm_matches_torch():
@@ -132,7 +131,7 @@ def test_rms_norm_gradients_and_options():
     norm = nn.RMSNorm((2, 3), dtype=np.float64)
     _randomise(norm)
     layer_gradcheck(norm, rng.standard_normal((2, 2, 3)))
-    gradgradcheck(lambda x, w: norm(x), [rng.standard_normal((2, 2, 3)), norm.weight])
+    layer_gradgradcheck(norm, rng.standard_normal((2, 2, 3)))
     plain = nn.RMSNorm(3, elementwise_affine=False, dtype=np.float64)
     assert list(plain.parameters()) == []
     layer_gradcheck(plain, rng.standard_normal((4, 3)))

@@ -6,7 +6,7 @@ import pytest
 
 from autograd import nn
 from autograd.testing.gradcheck import GradcheckError
-from tests.nn.common import layer_gradcheck
+from tests.nn.common import layer_gradcheck, layer_gradgradcheck
 
 
 class _ScaleWithWrongGradient(nn.Module):
@@ -46,3 +46,23 @@ def test_shared_parameters_and_the_layer_is_left_as_it_was():
     assert layer.a.weight is before and layer.b.weight is before
     np.testing.assert_array_equal(before.data, values)
     assert before.grad is None
+
+
+class _Square(nn.Module):
+    """x * w * w, whose w gradient 2 x w through detach loses its own w dependence."""
+
+    def __init__(self, wrong):
+        super().__init__()
+        self.w = nn.Parameter(np.full(3, 1.5), dtype=np.float64)
+        self.wrong = wrong
+
+    def forward(self, x):
+        w2 = self.w * self.w.detach() * 2 - self.w.detach() ** 2 if self.wrong else self.w * self.w
+        return x * w2
+
+
+def test_second_derivatives_of_parameters_are_checked():
+    x = np.random.default_rng(2).random((2, 3))
+    assert layer_gradgradcheck(_Square(wrong=False), x)
+    with pytest.raises(GradcheckError):
+        layer_gradgradcheck(_Square(wrong=True), x)
