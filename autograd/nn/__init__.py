@@ -28,15 +28,18 @@ from autograd.nn.layers import (
 )
 from autograd.nn.module import Module, Parameter
 from autograd.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
-from autograd.nn.recurrent import GRU, LSTM, RNN
+from autograd.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from autograd.nn.serialization import load, save
 
 __all__ = [
     "ELU",
     "GELU",
     "GRU",
+    "GRUCell",
     "LSTM",
+    "LSTMCell",
     "RNN",
+    "RNNCell",
     "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",

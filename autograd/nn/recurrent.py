@@ -1,15 +1,19 @@
-"""Recurrent layers: RNN, LSTM, GRU (multi-layer, batch_first, initial state).
+"""Recurrent layers: RNN, LSTM, GRU (multi-layer, bidirectional, batch_first, initial
+state) and the one-step cells RNNCell, LSTMCell, GRUCell.
 
 Conventions follow PyTorch: gate order (i, f, g, o) for LSTM and (r, z, n) for GRU; the
 input is (T, N, input_size), or (N, T, input_size) with ``batch_first``, or (T, input_size)
-unbatched; ``forward`` returns ``output`` (every step of the last layer) and ``h_n`` (the
-last step of every layer, (num_layers, N, H)), and for LSTM ``(h_n, c_n)``.
+unbatched; ``forward`` returns ``output`` (every step of the last layer, the forward and
+backward directions side by side when ``bidirectional``) and ``h_n`` (the last step of
+every layer and direction, (num_layers * directions, N, H)), and for LSTM ``(h_n, c_n)``.
 
 One difference: weights are stored ``(in, gates * hidden)`` as ``Linear`` stores them (for
 ``x @ w``), the transpose of PyTorch's ``weight_ih_l0`` / ``weight_hh_l0``.
 
-Each layer costs one matmul for the input projection of every step at once plus one fused
-op (``ops.recurrent``) that runs the time loop, forward and backward.
+Each layer and direction costs one matmul for the input projection of every step at once
+plus one fused op (``ops.recurrent``) that runs the time loop, forward and backward. A
+cell is the same op over a single step, so the gate math exists once, in ``ops.recurrent``.
+Second derivatives through these ops raise an error naming the op.
 """
 
 import math
@@ -22,7 +26,31 @@ from autograd.nn.layers import empty_param, shape_of
 from autograd.nn.module import Module
 from ops.recurrent import gru_sequence, lstm_sequence, rnn_sequence
 
-__all__ = ["GRU", "LSTM", "RNN"]
+__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]
+
+
+# --- one layer and direction over time: the only place each kind meets its op ---------
+def _rnn_run(xp, states, w_hh, b_hh, nonlinearity="tanh"):
+    """xp (T, N, H), states (h0,) -> (every h_t (T, N, H), (h_T,))."""
+    hseq = rnn_sequence(xp, states[0], w_hh, b_hh, nonlinearity=nonlinearity)
+    return hseq, (hseq[-1],)
+
+
+def _gru_run(xp, states, w_hh, b_hh):
+    """xp (T, N, 3H), states (h0,) -> (every h_t (T, N, H), (h_T,))."""
+    hseq = gru_sequence(xp, states[0], w_hh, b_hh)
+    return hseq, (hseq[-1],)
+
+
+def _lstm_run(xp, states, w_hh, b_hh):
+    """xp (T, N, 4H), states (h0, c0) -> (every h_t (T, N, H), (h_T, c_T))."""
+    seq = lstm_sequence(xp, states[0], states[1], w_hh, b_hh)  # (2, T, N, H): h and c
+    return seq[0], (seq[0, -1], seq[1, -1])
+
+
+def _project(x, w_ih, b_ih):
+    """x (T, N, I) @ w_ih (I, G*H) + b_ih -> (T, N, G*H): every step's input at once."""
+    return ops.linear(x, w_ih, b_ih)
 
 
 def _stack(tensors):
@@ -32,55 +60,89 @@ def _stack(tensors):
     return ops.stack(tensors, axis=0)
 
 
+def _reset_uniform(module):
+    """Every weight and bias U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch."""
+    bound = 1 / math.sqrt(module.hidden_size)
+    for p in module.parameters():
+        init.uniform_(p, -bound, bound)
+
+
+def _check_sizes(name, input_size, hidden_size, num_layers=None):
+    if min(input_size, hidden_size, 1 if num_layers is None else num_layers) < 1:
+        sizes = f"input_size {input_size}, hidden_size {hidden_size}"
+        sizes += "" if num_layers is None else f" and num_layers {num_layers}"
+        raise ValueError(f"{name}: {sizes} must be positive")
+
+
+def _state_list(name, hx, state_names):
+    """``hx`` as a list with one entry per state (None when not given)."""
+    if len(state_names) == 1:
+        return [hx]
+    if hx is None:
+        return [None] * len(state_names)
+    if not isinstance(hx, (tuple, list)) or len(hx) != len(state_names):
+        raise ValueError(f"{name}: hx must be a pair ({', '.join(state_names)})")
+    return list(hx)
+
+
 class _RNNBase(Module):
+    """Shared by RNN, LSTM, GRU: parameters, layouts, states, the layer and direction loop.
+    Subclasses set ``gates``, ``state_names`` and ``_run(xp, states, w_hh, b_hh)``."""
+
     gates = 1
+    state_names = ("hx",)
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, dtype=None):
+                 dropout=0.0, bidirectional=False, dtype=None):
         super().__init__()
-        if num_layers < 1 or hidden_size < 1 or input_size < 1:
-            raise ValueError(
-                f"{type(self).__name__}: input_size {input_size}, hidden_size {hidden_size} "
-                f"and num_layers {num_layers} must be positive"
-            )
+        _check_sizes(type(self).__name__, input_size, hidden_size, num_layers)
         if not 0 <= dropout < 1:
             raise ValueError(f"{type(self).__name__}: dropout must be in [0, 1), got {dropout}")
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.num_layers, self.bias, self.batch_first = int(num_layers), bias, batch_first
-        self.dropout = float(dropout)
+        self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
+        self.directions = 2 if self.bidirectional else 1
         gh = self.gates * self.hidden_size
         for k in range(self.num_layers):
-            size_in = self.input_size if k == 0 else self.hidden_size
-            setattr(self, f"weight_ih_l{k}", empty_param((size_in, gh), dtype))
-            setattr(self, f"weight_hh_l{k}", empty_param((self.hidden_size, gh), dtype))
-            self.register_parameter(f"bias_ih_l{k}", empty_param(gh, dtype) if bias else None)
-            self.register_parameter(f"bias_hh_l{k}", empty_param(gh, dtype) if bias else None)
+            size_in = self.input_size if k == 0 else self.hidden_size * self.directions
+            for suffix in self._suffixes(k):
+                setattr(self, f"weight_ih{suffix}", empty_param((size_in, gh), dtype))
+                setattr(self, f"weight_hh{suffix}", empty_param((self.hidden_size, gh), dtype))
+                self.register_parameter(f"bias_ih{suffix}",
+                                        empty_param(gh, dtype) if bias else None)
+                self.register_parameter(f"bias_hh{suffix}",
+                                        empty_param(gh, dtype) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):
         """Every weight and bias U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch."""
-        bound = 1 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            init.uniform_(p, -bound, bound)
+        _reset_uniform(self)
 
-    def _layer_params(self, k):
-        return (getattr(self, f"weight_ih_l{k}"), getattr(self, f"bias_ih_l{k}"),
-                getattr(self, f"weight_hh_l{k}"), getattr(self, f"bias_hh_l{k}"))
+    def _suffixes(self, k):
+        """PyTorch's parameter names: ``_l{k}`` forward, ``_l{k}_reverse`` backward."""
+        return [f"_l{k}", f"_l{k}_reverse"][: self.directions]
+
+    def _params(self, suffix):
+        return tuple(getattr(self, f"{name}{suffix}")
+                     for name in ("weight_ih", "bias_ih", "weight_hh", "bias_hh"))
+
+    def _run(self, xp, states, w_hh, b_hh):
+        raise NotImplementedError
 
     def _prepare(self, x):
         """x -> (time-major (T, N, I) input, batched?)."""
         shape = shape_of(x)
+        name = type(self).__name__
         if len(shape) not in (2, 3) or shape[-1] != self.input_size:
             layout = "(N, T, {0})" if self.batch_first else "(T, N, {0})"
             raise ValueError(
-                f"{type(self).__name__}(input_size={self.input_size}): expected input of shape "
+                f"{name}(input_size={self.input_size}): expected input of shape "
                 f"{layout.format(self.input_size)} or (T, {self.input_size}), got shape {shape}"
             )
         steps = shape[1] if self.batch_first and len(shape) == 3 else shape[0]
         if steps == 0:  # the last step's state would not exist
             raise ValueError(
-                f"{type(self).__name__}: expected a sequence of at least one step, got input "
-                f"of shape {shape}"
+                f"{name}: expected a sequence of at least one step, got input of shape {shape}"
             )
         if len(shape) == 2:
             return ops.reshape(x, (shape[0], 1, shape[1])), False
@@ -89,11 +151,12 @@ class _RNNBase(Module):
         return x, True
 
     def _initial(self, state, n, batched, what):
-        """The initial state as (num_layers, N, H): zeros when None, else checked."""
-        shape = (self.num_layers, n, self.hidden_size)
+        """The initial state as (num_layers * directions, N, H): zeros when None, else
+        checked."""
+        shape = (self.num_layers * self.directions, n, self.hidden_size)
         if state is None:
             return np.zeros(shape, dtype=self.weight_hh_l0.dtype)
-        want = shape if batched else (self.num_layers, self.hidden_size)
+        want = shape if batched else (shape[0], self.hidden_size)
         if shape_of(state) != want:
             raise ValueError(
                 f"{type(self).__name__}: expected {what} of shape {want}, got shape "
@@ -101,37 +164,48 @@ class _RNNBase(Module):
             )
         return state if batched else ops.reshape(state, shape)
 
-    def _finish(self, output, states, batched):
-        """Time-major output and per-layer (N, H) states -> the user's layout."""
-        if not batched:
-            t = output.shape[0]
-            return (ops.reshape(output, (t, self.hidden_size)),
-                    [ops.reshape(_stack(s), (self.num_layers, self.hidden_size))
-                     for s in states])
-        if self.batch_first:
-            output = ops.transpose(output, (1, 0, 2))
-        return output, [_stack(s) for s in states]
-
-    def _run_one_state(self, x, hx, sequence):
-        """forward of RNN and GRU, whose only state is h: ``sequence(x_proj (T, N, G*H),
-        h0 (N, H), w_hh, b_hh) -> (T, N, H)`` runs one layer."""
-        x, batched = self._prepare(x)
-        h0 = self._initial(hx, x.shape[1], batched, "hx")
-        finals = []
-        for k in range(self.num_layers):
-            w_ih, b_ih, w_hh, b_hh = self._layer_params(k)
-            x = sequence(_project(self._between_layers(x, k), w_ih, b_ih), h0[k], w_hh, b_hh)
-            finals.append(x[-1])
-        output, (h_n,) = self._finish(x, [finals], batched)
-        return output, h_n
-
     def _between_layers(self, x, k):
         if self.dropout and self.training and k < self.num_layers - 1:
             return ops.dropout(x, self.dropout, training=True, rng=init.get_rng())
         return x
 
+    def _layer(self, x, k, initial):
+        """Layer ``k`` over x (T, N, in), both directions -> ((T, N, D*H), finals): one list
+        per state of the D final (N, H) states, forward first."""
+        outputs, finals = [], [[] for _ in self.state_names]
+        for d, suffix in enumerate(self._suffixes(k)):
+            w_ih, b_ih, w_hh, b_hh = self._params(suffix)
+            xp = _project(x, w_ih, b_ih)
+            if d:  # the backward direction runs over reversed time; its output is flipped
+                xp = ops.flip(xp, axis=0)  # back so step t sits with the forward's step t
+            states = [s[k * self.directions + d] for s in initial]
+            hseq, last = self._run(xp, states, w_hh, b_hh)
+            outputs.append(ops.flip(hseq, axis=0) if d else hseq)
+            for f, s in zip(finals, last):
+                f.append(s)
+        out = outputs[0] if len(outputs) == 1 else ops.concatenate(outputs, axis=-1)
+        return out, finals
+
     def forward(self, x, hx=None):
-        raise NotImplementedError
+        """x -> (output, h_n), or for LSTM (output, (h_n, c_n)); ``hx`` the initial state
+        (num_layers * directions, N, H) (for LSTM the pair (h0, c0)), zeros when None."""
+        name = type(self).__name__
+        given = _state_list(name, hx, self.state_names)
+        x, batched = self._prepare(x)
+        initial = [self._initial(s, x.shape[1], batched, what)
+                   for s, what in zip(given, self.state_names)]
+        finals = [[] for _ in self.state_names]
+        for k in range(self.num_layers):
+            x, layer_finals = self._layer(self._between_layers(x, k), k, initial)
+            for f, lf in zip(finals, layer_finals):
+                f.extend(lf)
+        states = [_stack(f) for f in finals]  # (num_layers * D, N, H) each
+        if not batched:
+            x = ops.reshape(x, (x.shape[0], x.shape[2]))
+            states = [ops.reshape(s, (s.shape[0], self.hidden_size)) for s in states]
+        elif self.batch_first:
+            x = ops.transpose(x, (1, 0, 2))
+        return x, (states[0] if len(states) == 1 else tuple(states))
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
@@ -143,12 +217,9 @@ class _RNNBase(Module):
             s += ", batch_first=True"
         if self.dropout:
             s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
         return s
-
-
-def _project(x, w_ih, b_ih):
-    """x (T, N, I) @ w_ih (I, G*H) + b_ih -> (T, N, G*H): every step's input at once."""
-    return ops.linear(x, w_ih, b_ih)
 
 
 class RNN(_RNNBase):
@@ -161,17 +232,15 @@ class RNN(_RNNBase):
     gates = 1
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, dtype)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, dtype)
         self.nonlinearity = nonlinearity
 
-    def forward(self, x, hx=None):
-        """x -> (output, h_n); ``hx`` (num_layers, N, H) the initial state (zeros if None)."""
-        return self._run_one_state(
-            x, hx, lambda xp, h0, w_hh, b_hh: rnn_sequence(
-                xp, h0, w_hh, b_hh, nonlinearity=self.nonlinearity))
+    def _run(self, xp, states, w_hh, b_hh):
+        return _rnn_run(xp, states, w_hh, b_hh, self.nonlinearity)
 
     def extra_repr(self):
         s = super().extra_repr()
@@ -181,29 +250,15 @@ class RNN(_RNNBase):
 class LSTM(_RNNBase):
     """LSTM with gates (i, f, g, o): ``c_t = f c_{t-1} + i g``, ``h_t = o tanh(c_t)``.
 
-    >>> lstm = nn.LSTM(28, 64)
-    >>> output, (h_n, c_n) = lstm(x, (h0, c0))     # x (T, N, 28)
+    >>> lstm = nn.LSTM(28, 64, bidirectional=True)
+    >>> output, (h_n, c_n) = lstm(x, (h0, c0))     # x (T, N, 28) -> (T, N, 128)
     """
 
     gates = 4
+    state_names = ("h0", "c0")
 
-    def forward(self, x, hx=None):
-        """x -> (output, (h_n, c_n)); ``hx = (h0, c0)``, each (num_layers, N, H)."""
-        x, batched = self._prepare(x)
-        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
-            raise ValueError("LSTM: hx must be a pair (h0, c0)")
-        h0 = self._initial(None if hx is None else hx[0], x.shape[1], batched, "h0")
-        c0 = self._initial(None if hx is None else hx[1], x.shape[1], batched, "c0")
-        h_finals, c_finals = [], []
-        for k in range(self.num_layers):
-            w_ih, b_ih, w_hh, b_hh = self._layer_params(k)
-            seq = lstm_sequence(_project(self._between_layers(x, k), w_ih, b_ih), h0[k], c0[k],
-                                w_hh, b_hh)  # (2, T, N, H): every h_t and c_t
-            x = seq[0]
-            h_finals.append(seq[0, -1])
-            c_finals.append(seq[1, -1])
-        output, (h_n, c_n) = self._finish(x, [h_finals, c_finals], batched)
-        return output, (h_n, c_n)
+    def _run(self, xp, states, w_hh, b_hh):
+        return _lstm_run(xp, states, w_hh, b_hh)
 
 
 class GRU(_RNNBase):
@@ -216,6 +271,122 @@ class GRU(_RNNBase):
 
     gates = 3
 
+    def _run(self, xp, states, w_hh, b_hh):
+        return _gru_run(xp, states, w_hh, b_hh)
+
+
+# --- cells: one step --------------------------------------------------------------------
+class _CellBase(Module):
+    """Shared by RNNCell, LSTMCell, GRUCell: one step of the matching sequence op.
+    Subclasses set ``gates``, ``state_names`` and ``_run``."""
+
+    gates = 1
+    state_names = ("hx",)
+
+    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+        super().__init__()
+        _check_sizes(type(self).__name__, input_size, hidden_size)
+        self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
+        gh = self.gates * self.hidden_size
+        self.weight_ih = empty_param((self.input_size, gh), dtype)
+        self.weight_hh = empty_param((self.hidden_size, gh), dtype)
+        self.register_parameter("bias_ih", empty_param(gh, dtype) if bias else None)
+        self.register_parameter("bias_hh", empty_param(gh, dtype) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Every weight and bias U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch."""
+        _reset_uniform(self)
+
+    def _run(self, xp, states, w_hh, b_hh):
+        raise NotImplementedError
+
+    def _initial(self, state, n, batched, what):
+        """The state as (N, H): zeros when None, else checked."""
+        want = (n, self.hidden_size) if batched else (self.hidden_size,)
+        if state is None:
+            return np.zeros((n, self.hidden_size), dtype=self.weight_hh.dtype)
+        if shape_of(state) != want:
+            raise ValueError(
+                f"{type(self).__name__}: expected {what} of shape {want}, got shape "
+                f"{shape_of(state)}"
+            )
+        return state if batched else ops.reshape(state, (1, self.hidden_size))
+
     def forward(self, x, hx=None):
-        """x -> (output, h_n); ``hx`` (num_layers, N, H) the initial state (zeros if None)."""
-        return self._run_one_state(x, hx, gru_sequence)
+        """x (N, input_size) or (input_size,) -> the next state (N, H) or (H,); for
+        LSTMCell the pair (h', c'). ``hx`` the state (for LSTMCell the pair (h, c)), zeros
+        when None."""
+        name = type(self).__name__
+        given = _state_list(name, hx, self.state_names)
+        shape = shape_of(x)
+        if len(shape) not in (1, 2) or shape[-1] != self.input_size:
+            raise ValueError(
+                f"{name}(input_size={self.input_size}): expected input of shape "
+                f"(N, {self.input_size}) or ({self.input_size},), got shape {shape}"
+            )
+        batched = len(shape) == 2
+        n = shape[0] if batched else 1
+        states = [self._initial(s, n, batched, what) for s, what in zip(given, self.state_names)]
+        x = x if batched else ops.reshape(x, (1, self.input_size))
+        # (N, I) @ (I, G*H) -> (N, G*H) -> (1, N, G*H): a sequence of one step
+        xp = ops.reshape(_project(x, self.weight_ih, self.bias_ih),
+                         (1, n, self.gates * self.hidden_size))
+        _, last = self._run(xp, states, self.weight_hh, self.bias_hh)
+        if not batched:
+            last = [ops.reshape(s, (self.hidden_size,)) for s in last]
+        return last[0] if len(last) == 1 else tuple(last)
+
+    def extra_repr(self):
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+
+class RNNCell(_CellBase):
+    """One step of ``RNN``: ``h' = tanh(x w_ih + b_ih + h w_hh + b_hh)`` (or relu).
+
+    >>> cell = nn.RNNCell(10, 20)
+    >>> h = cell(x, h)                   # x (N, 10), h (N, 20) -> (N, 20)
+    """
+
+    gates = 1
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(
+                f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__(input_size, hidden_size, bias, dtype)
+        self.nonlinearity = nonlinearity
+
+    def _run(self, xp, states, w_hh, b_hh):
+        return _rnn_run(xp, states, w_hh, b_hh, self.nonlinearity)
+
+    def extra_repr(self):
+        s = super().extra_repr()
+        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
+
+
+class LSTMCell(_CellBase):
+    """One step of ``LSTM`` (gates i, f, g, o): ``(h, c) -> (h', c')``.
+
+    >>> cell = nn.LSTMCell(10, 20)
+    >>> h, c = cell(x, (h, c))           # x (N, 10), h and c (N, 20)
+    """
+
+    gates = 4
+    state_names = ("h0", "c0")
+
+    def _run(self, xp, states, w_hh, b_hh):
+        return _lstm_run(xp, states, w_hh, b_hh)
+
+
+class GRUCell(_CellBase):
+    """One step of ``GRU`` (gates r, z, n): ``h' = (1 - z) n + z h``.
+
+    >>> cell = nn.GRUCell(10, 20)
+    >>> h = cell(x, h)                   # x (N, 10), h (N, 20) -> (N, 20)
+    """
+
+    gates = 3
+
+    def _run(self, xp, states, w_hh, b_hh):
+        return _gru_run(xp, states, w_hh, b_hh)
