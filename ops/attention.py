@@ -5,13 +5,15 @@ attention weights ``p``; under ``create_graph=True`` it recomputes ``p`` from th
 Tensors, so the gradient stays differentiable.
 """
 
+import numbers
+
 import numpy as np
 
 from autograd.core.registry import defop
 from autograd.core.tensor import unwrap
 from ops.linalg import mT
 
-__all__ = ["scaled_dot_product_attention"]
+__all__ = ["attention_dropout_mask", "scaled_dot_product_attention"]
 
 
 def attention_masks(mask, is_causal, L, S, dtype):
@@ -54,7 +56,7 @@ def _check_shapes(q, k, v):
         )
 
 
-def _check_masks(q, k, keep, add):
+def _check_masks(q, k, keep, add, what="mask"):
     scores_shape = np.broadcast_shapes(q.shape[:-2], k.shape[:-2]) + (q.shape[-2], k.shape[-2])
     for m in (keep, add):
         if m is not None:
@@ -62,8 +64,8 @@ def _check_masks(q, k, keep, add):
                 np.broadcast_shapes(m.shape, scores_shape)
             except ValueError:
                 raise ValueError(
-                    f"scaled_dot_product_attention: mask of shape {m.shape} does not broadcast "
-                    f"to the attention scores {scores_shape}"
+                    f"scaled_dot_product_attention: {what} of shape {m.shape} does not "
+                    f"broadcast to the attention scores {scores_shape}"
                 ) from None
 
 
@@ -87,24 +89,51 @@ def attention_weights(q, k, keep, add, scale):
     return e / (total + empty) if empty.any() else e / total
 
 
-def sdpa_forward(q, k, v, mask=None, is_causal=False, scale=None):
+def attention_dropout_mask(shape, p, dtype, rng=None):
+    """A dropout mask for attention weights of ``shape`` (..., L, S): 0 with probability
+    ``p``, else 1 / (1 - p), so the expected weights are unchanged. ``rng`` a
+    ``numpy.random.Generator`` (a fresh unseeded one when None)."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p < 1:
+        raise ValueError(
+            f"scaled_dot_product_attention: dropout_p must be a probability in [0, 1), got {p!r}"
+        )
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"scaled_dot_product_attention: rng must be a numpy.random.Generator, got "
+            f"{type(rng).__name__}"
+        )
+    rng = np.random.default_rng() if rng is None else rng
+    mask = (rng.random(shape) >= p).astype(dtype)
+    mask *= 1 / (1 - p)
+    return mask
+
+
+def sdpa_forward(q, k, v, mask=None, is_causal=False, scale=None, dropout_mask=None):
     """q (..., L, E), k (..., S, E), v (..., S, Ev) -> out (..., L, Ev)."""
     _check_shapes(q, k, v)
     keep, add = attention_masks(mask, is_causal, q.shape[-2], k.shape[-2], q.dtype)
     _check_masks(q, k, keep, add)
+    if dropout_mask is not None:
+        _check_masks(q, k, np.asarray(dropout_mask), None, "dropout_mask")
     scale = 1.0 / np.sqrt(q.shape[-1]) if scale is None else scale
     p = attention_weights(q, k, keep, add, scale).astype(np.result_type(q, k), copy=False)
-    return p @ v, (p, keep, add, scale)
+    if dropout_mask is not None:  # a float64 mask must not promote float32 attention
+        dropout_mask = np.asarray(dropout_mask, dtype=p.dtype)
+    dropped = p if dropout_mask is None else p * dropout_mask  # (..., L, S)
+    return dropped @ v, (p, keep, add, scale, dropout_mask)
 
 
 def _sdpa_grads(g, ctx, p):
     """g (..., L, Ev), p (..., L, S) -> gq (..., L, E), gk (..., S, E), gv (..., S, Ev)."""
     q, k, v = ctx.inputs
-    scale = ctx.saved[3]
-    gv = mT(p) @ g if ctx.needs[2] else None  # (..., S, L) @ (..., L, Ev)
+    scale, dropout_mask = ctx.saved[3], ctx.saved[4]
+    dropped = p if dropout_mask is None else p * dropout_mask
+    gv = mT(dropped) @ g if ctx.needs[2] else None  # (..., S, L) @ (..., L, Ev)
     gq = gk = None
     if ctx.needs[0] or ctx.needs[1]:
         gp = g @ mT(v)  # (..., L, Ev) @ (..., Ev, S) -> (..., L, S)
+        if dropout_mask is not None:
+            gp = gp * dropout_mask
         gs = p * (gp - (gp * p).sum(axis=-1, keepdims=True)) * scale  # softmax VJP
         if ctx.needs[0]:
             gq = gs @ k  # (..., L, S) @ (..., S, E)
@@ -120,18 +149,19 @@ def sdpa_vjp(g, ctx):
 def sdpa_graph_vjp(g, ctx):
     """p recomputed from q and k, so that the gradient depends on them."""
     q, k, _ = ctx.inputs
-    _, keep, add, scale = ctx.saved
+    _, keep, add, scale, _ = ctx.saved
     return _sdpa_grads(g, ctx, attention_weights(q, k, keep, add, scale))
 
 
 _sdpa = defop(
     "scaled_dot_product_attention", sdpa_forward, sdpa_vjp, graph_vjp=sdpa_graph_vjp,
-    doc="softmax(q k^T s + mask) v.  VJP: gv = p^T g, gs = p (g v^T - rowsum(p g v^T)) s, "
-        "gq = gs k, gk = gs^T q",
+    doc="(softmax(q k^T s + mask) * dropout_mask) v.  VJP: gv = (p m)^T g, gp = (g v^T) m, "
+        "gs = p (gp - rowsum(p gp)) s, gq = gs k, gk = gs^T q (m = dropout_mask or 1)",
 )
 
 
-def scaled_dot_product_attention(q, k, v, mask=None, is_causal=False, scale=None):
+def scaled_dot_product_attention(q, k, v, mask=None, is_causal=False, scale=None,
+                                 dropout_p=0.0, rng=None, dropout_mask=None):
     """softmax(q @ k^T * scale + mask) @ v over the last two axes, batch axes broadcast.
 
     q (..., L, E), k (..., S, E), v (..., S, Ev) -> (..., L, Ev); ``scale`` defaults to
@@ -140,10 +170,26 @@ def scaled_dot_product_attention(q, k, v, mask=None, is_causal=False, scale=None
     blocks). ``is_causal`` blocks keys after the query's position. A query with no key
     to attend gets output 0 (and gradient 0), not NaN. The mask gets no gradient.
 
-    VJP: ``gv = p^T g``, ``gs = p (g v^T - rowsum(p * g v^T)) scale``, ``gq = gs k``,
-    ``gk = gs^T q`` with ``p`` the attention weights.
+    ``dropout_p`` > 0 zeroes each attention weight with that probability and scales the
+    rest by 1 / (1 - p), as PyTorch does whenever ``dropout_p`` is given (pass 0 in eval);
+    the mask is drawn from ``rng`` (a ``numpy.random.Generator``; a fresh unseeded one when
+    None). Or pass ``dropout_mask`` (broadcasting to (..., L, S), e.g. from
+    ``attention_dropout_mask``) to use a mask of your own.
+
+    VJP: ``gv = (p m)^T g``, ``gs = p (gp - rowsum(p gp)) scale`` with ``gp = (g v^T) m``,
+    ``gq = gs k``, ``gk = gs^T q``; ``p`` the attention weights, ``m`` the dropout mask.
 
     >>> out = ops.scaled_dot_product_attention(q, k, v, is_causal=True)
     """
+    if dropout_mask is None and dropout_p:
+        qd, kd, vd = (np.asarray(unwrap(a)) for a in (q, k, v))
+        _check_shapes(qd, kd, vd)
+        scores = np.broadcast_shapes(qd.shape[:-2], kd.shape[:-2]) + (qd.shape[-2],
+                                                                      kd.shape[-2])
+        dropout_mask = attention_dropout_mask(scores, dropout_p, np.result_type(qd, kd), rng)
+    elif dropout_p:
+        raise ValueError("scaled_dot_product_attention: give dropout_p or dropout_mask, not both")
+    elif dropout_mask is not None:
+        dropout_mask = np.asarray(unwrap(dropout_mask))
     return _sdpa(q, k, v, mask=mask if mask is None else np.asarray(unwrap(mask)),
-                 is_causal=bool(is_causal), scale=scale)
+                 is_causal=bool(is_causal), scale=scale, dropout_mask=dropout_mask)

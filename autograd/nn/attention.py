@@ -9,7 +9,7 @@ from autograd.nn import init
 from autograd.nn.layers import Linear, empty_param, shape_of
 from autograd.nn.module import Module
 from autograd.core.tensor import Tensor
-from ops.attention import attention_masks, attention_weights
+from ops.attention import attention_dropout_mask, attention_masks, attention_weights
 
 __all__ = ["MultiheadAttention"]
 
@@ -31,13 +31,22 @@ class MultiheadAttention(Module):
     (N * num_heads, L, S), boolean True = may NOT attend, or float added to the scores;
     ``is_causal`` blocks keys after each query's position.
 
+    ``dropout`` zeroes each attention weight with that probability in training mode (the
+    rest scaled by 1 / (1 - dropout)), with masks from the generator of
+    ``autograd.nn.init`` (``nn.init.seed`` makes them reproducible); eval mode uses every
+    weight. The weights returned with ``need_weights`` are the ones applied, dropout
+    included, as PyTorch's.
+
     >>> mha = nn.MultiheadAttention(64, 4, batch_first=True)
     >>> out, _ = mha(x, x, x, is_causal=True)           # x (N, L, 64) -> (N, L, 64)
     """
 
-    def __init__(self, embed_dim, num_heads, bias=True, batch_first=False, kdim=None,
-                 vdim=None, dtype=None):
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False,
+                 kdim=None, vdim=None, dtype=None):
         super().__init__()
+        if isinstance(dropout, bool) or not 0 <= dropout < 1:
+            raise ValueError(f"MultiheadAttention: dropout must be in [0, 1), got {dropout!r}")
+        self.dropout = float(dropout)
         if embed_dim < 1 or num_heads < 1 or embed_dim % num_heads:
             raise ValueError(
                 f"MultiheadAttention: embed_dim {embed_dim} must be a positive multiple of "
@@ -150,7 +159,12 @@ class MultiheadAttention(Module):
                                  (0, 2, 1, 3))  # (N, len, E) -> (N, heads, len, d)
                    for x, w, b in ((query, wq, bq), (key, wk, bk), (value, wv, bv)))
         mask = self._combined_mask(key_padding_mask, attn_mask, n, L, S)
-        out = ops.scaled_dot_product_attention(q, k, v, mask=mask, is_causal=is_causal)
+        dropout_mask = None
+        if self.training and self.dropout:
+            dropout_mask = attention_dropout_mask((n, h, L, S), self.dropout, q.dtype,
+                                                  init.get_rng())
+        out = ops.scaled_dot_product_attention(q, k, v, mask=mask, is_causal=is_causal,
+                                               dropout_mask=dropout_mask)
         out = ops.reshape(ops.transpose(out, (0, 2, 1, 3)), (n, L, self.embed_dim))
         out = self.out_proj(out)  # (N, L, E)
         if not self.batch_first:
@@ -159,12 +173,16 @@ class MultiheadAttention(Module):
         if need_weights:
             keep, add = attention_masks(mask, is_causal, L, S, q.dtype)
             weights = attention_weights(q.data, k.data, keep, add, 1.0 / math.sqrt(d))
+            if dropout_mask is not None:
+                weights = weights * dropout_mask
             if average_attn_weights:
                 weights = weights.mean(axis=1)
         return out, weights
 
     def extra_repr(self):
         s = f"embed_dim={self.embed_dim}, num_heads={self.num_heads}"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
         if self.kdim != self.embed_dim or self.vdim != self.embed_dim:
             s += f", kdim={self.kdim}, vdim={self.vdim}"
         if self.in_proj_bias is None:

@@ -6,14 +6,15 @@ import numpy as np
 import pytest
 
 from autograd import Tensor, nn
+from ops.attention import attention_dropout_mask
 from tests.nn.common import layer_gradcheck, torch_state
 
 rng = np.random.default_rng(0)
 
 
-def mha_reference(mha, q, k, v, blocked=None, additive=None):
+def mha_reference(mha, q, k, v, blocked=None, additive=None, dropout_mask=None):
     """Batch-first float64 numpy; ``blocked`` (broadcasting to (N, h, L, S)) True = may not
-    attend, ``additive`` added to the scores."""
+    attend, ``additive`` added to the scores, ``dropout_mask`` multiplies the weights."""
     e, h = mha.embed_dim, mha.num_heads
     d = e // h
     if mha.packed:
@@ -36,6 +37,8 @@ def mha_reference(mha, q, k, v, blocked=None, additive=None):
         s = np.where(blocked, -np.inf, s)
     p = np.exp(s - s.max(axis=-1, keepdims=True))
     p /= p.sum(axis=-1, keepdims=True)
+    if dropout_mask is not None:
+        p = p * dropout_mask
     out = (p @ vh).transpose(0, 2, 1, 3).reshape(q.shape[0], q.shape[1], e)
     out = out @ mha.out_proj.weight.data
     if mha.out_proj.bias is not None:
@@ -160,3 +163,65 @@ def test_bad_input_names_layer_and_shapes():
     with pytest.raises(ValueError, match="MultiheadAttention: embed_dim 6 must be a positive "
                                          "multiple of num_heads 4"):
         nn.MultiheadAttention(6, 4)
+
+
+def test_dropout_on_the_attention_weights_in_training_only():
+    mha = nn.MultiheadAttention(4, 2, dropout=0.5, batch_first=True, dtype=np.float64)
+    _randomise(mha)
+    q, kv = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4))
+    nn.init.seed(3)
+    out, w = mha(Tensor(q), Tensor(kv), Tensor(kv), need_weights=True,
+                 average_attn_weights=False)
+    mask = attention_dropout_mask((2, 2, 3, 5), 0.5, np.float64, np.random.default_rng(3))
+    ref, p = mha_reference(mha, q, kv, kv, dropout_mask=mask)
+    np.testing.assert_allclose(out.data, ref, atol=1e-12)
+    np.testing.assert_allclose(w, p, atol=1e-12)  # the weights applied, dropout included
+    assert (w == 0).sum() == (mask == 0).sum()
+    nn.init.seed(3)
+    again, _ = mha(Tensor(q), Tensor(kv), Tensor(kv))
+    np.testing.assert_array_equal(again.data, out.data)  # reproducible under a seed
+    mha.eval()
+    plain, w = mha(Tensor(q), Tensor(kv), Tensor(kv), need_weights=True)
+    ref, p = mha_reference(mha, q, kv, kv)
+    np.testing.assert_allclose(plain.data, ref, atol=1e-12)
+    np.testing.assert_allclose(w, p.mean(axis=1), atol=1e-12)
+    assert "dropout=0.5" in repr(mha)
+
+
+def test_dropout_gradients():
+    mha = nn.MultiheadAttention(4, 2, dropout=0.3, batch_first=True, dtype=np.float64)
+    _randomise(mha)
+    q, kv = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 4, 4))
+
+    def call(m, a, b, c):
+        nn.init.seed(5)  # the same dropout mask at every evaluation
+        return m(a, b, c)[0]
+
+    layer_gradcheck(mha, q, kv, kv, call=call)
+
+
+def test_dropout_matches_torch_in_eval():
+    torch = pytest.importorskip("torch")
+    t = torch.nn.MultiheadAttention(8, 2, dropout=0.4, batch_first=True).double().eval()
+    mha = nn.MultiheadAttention(8, 2, dropout=0.4, batch_first=True, dtype=np.float64).eval()
+    mha.load_state_dict(torch_state(t))
+    q, k = rng.standard_normal((2, 5, 8)), rng.standard_normal((2, 6, 8))
+    out, w = mha(Tensor(q), Tensor(k), Tensor(k), need_weights=True)
+    t_out, t_w = t(*(torch.tensor(a) for a in (q, k, k)))
+    np.testing.assert_allclose(out.data, t_out.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(w, t_w.detach().numpy(), atol=1e-12)
+
+
+def test_zero_keys_is_a_clear_error():
+    mha = nn.MultiheadAttention(4, 2, batch_first=True)
+    x = Tensor(np.zeros((2, 3, 4), dtype=np.float32))
+    empty = Tensor(np.zeros((2, 0, 4), dtype=np.float32))
+    with pytest.raises(ValueError, match=re.escape("scaled_dot_product_attention: no keys to "
+                                                   "attend to (S = 0)")):
+        mha(x, empty, empty)
+
+
+def test_bad_dropout():
+    with pytest.raises(ValueError, match="MultiheadAttention: dropout must be in \\[0, 1\\), "
+                                         "got 1.0"):
+        nn.MultiheadAttention(4, 2, dropout=1.0)
