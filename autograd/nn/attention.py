@@ -8,14 +8,10 @@ import ops
 from autograd.nn import init
 from autograd.nn.layers import Linear, empty_param, shape_of
 from autograd.nn.module import Module
-from autograd.core.tensor import Tensor
+from autograd.core.tensor import unwrap
 from ops.attention import attention_dropout_mask, attention_masks, attention_weights
 
 __all__ = ["MultiheadAttention"]
-
-
-def _data(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
 class MultiheadAttention(Module):
@@ -113,7 +109,7 @@ class MultiheadAttention(Module):
         broadcasting to (N, heads, L, S)."""
         masks = []
         if attn_mask is not None:
-            m = _data(attn_mask)
+            m = np.asarray(unwrap(attn_mask))
             if m.shape == (L, S):
                 m = m[None, None]
             elif m.shape == (n * self.num_heads, L, S):
@@ -125,7 +121,7 @@ class MultiheadAttention(Module):
                 )
             masks.append(m)
         if key_padding_mask is not None:
-            m = _data(key_padding_mask)
+            m = np.asarray(unwrap(key_padding_mask))
             if m.shape != (n, S):
                 raise ValueError(
                     f"{self!r}: key_padding_mask of shape {m.shape}, expected ({n}, {S})"
