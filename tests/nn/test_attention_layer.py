@@ -155,7 +155,8 @@ def test_bad_input_names_layer_and_shapes():
         mha(x, Tensor(np.zeros((2, 3, 6), dtype=np.float32)), x)
     with pytest.raises(ValueError, match=re.escape("got (3, 8), (3, 8), (3, 8)")):
         mha(x[0], x[0], x[0])
-    with pytest.raises(ValueError, match=re.escape("key_padding_mask of shape (3,), expected (2, 3)")):
+    with pytest.raises(ValueError, match=re.escape("key_padding_mask of shape (3,), expected "
+                                                   "(2, 3)")):
         mha(x, x, x, key_padding_mask=np.zeros(3, bool))
     with pytest.raises(ValueError, match=re.escape("attn_mask of shape (2, 2), expected (3, 3) or "
                                                    "(4, 3, 3)")):
