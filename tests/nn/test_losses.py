@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from autograd import Tensor, nn
-from autograd.testing import gradcheck
+from autograd.testing import gradcheck, gradgradcheck
 
 rng = np.random.default_rng(0)
 
@@ -149,6 +149,13 @@ def test_probability_target_gradients(options):
     gradcheck(ce, [x, t])
 
 
+def test_class_loss_second_derivatives():
+    ce = nn.CrossEntropyLoss(np.array([0.5, 2.0, 1.0]), label_smoothing=0.2)
+    gradgradcheck(lambda x: ce(x, np.array([0, 2, -100, 1])), [rng.standard_normal((4, 3))])
+    soft = nn.CrossEntropyLoss(np.array([0.5, 2.0, 1.0]), label_smoothing=0.2)
+    gradgradcheck(soft, [rng.standard_normal((2, 3)), rng.random((2, 3))])
+
+
 def test_every_label_ignored_gives_nan_as_pytorch():
     out = nn.CrossEntropyLoss()(Tensor(np.zeros((2, 3))), np.array([-100, -100]))
     assert np.isnan(out.item())
@@ -191,6 +198,15 @@ def test_elementwise_forward(kind, reduction, dtype):
 @pytest.mark.parametrize("kind", ELEMENTWISE)
 def test_elementwise_gradients(kind):
     gradcheck(ELEMENTWISE[kind]("mean"), list(_pair(kind)))
+
+
+@pytest.mark.parametrize("kind", ["smooth_l1", "huber", "bce"])
+def test_elementwise_second_derivatives(kind):
+    gradgradcheck(ELEMENTWISE[kind]("sum"), list(_pair(kind)))
+    if kind == "bce":
+        weighted = nn.BCEWithLogitsLoss(np.array([1.0, 2.0, 3.0, 0.5]),
+                                        pos_weight=np.array([2.0, 0.5, 1.0, 3.0]))
+        gradgradcheck(weighted, list(_pair(kind)))
 
 
 def test_smooth_l1_with_beta_zero_is_l1_and_huber_is_delta_times_smooth_l1():

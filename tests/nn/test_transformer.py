@@ -9,7 +9,7 @@ import pytest
 
 import ops
 from autograd import Tensor, nn
-from tests.nn.common import layer_gradcheck, torch_state
+from tests.nn.common import layer_gradcheck, layer_gradgradcheck, torch_state
 from tests.nn.test_attention_layer import mha_reference
 
 rng = np.random.default_rng(0)
@@ -120,6 +120,18 @@ def test_gradients_through_dropout():
         return m(a)
 
     layer_gradcheck(layer, rng.standard_normal((2, 3, 4)), call=call)
+
+
+def test_second_derivatives():
+    layer = nn.TransformerEncoderLayer(4, 2, dim_feedforward=4, dropout=0.2, activation="gelu",
+                                       batch_first=True, dtype=np.float64)
+    _randomise(layer)
+
+    def call(m, a):
+        nn.init.seed(0)  # the same dropout masks at every evaluation
+        return m(a, is_causal=True)
+
+    layer_gradgradcheck(layer, rng.standard_normal((2, 3, 4)), call=call, atol=1e-5)
 
 
 def _torch_layer(torch, norm_first, activation="relu"):
