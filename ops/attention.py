@@ -103,7 +103,9 @@ def attention_dropout_mask(shape, p, dtype, rng=None):
             f"{type(rng).__name__}"
         )
     rng = np.random.default_rng() if rng is None else rng
-    mask = (rng.random(shape) >= p).astype(dtype)
+    # Draw in float32 where the weights are float32: half the random bits, as ops.dropout.
+    draw = rng.random(shape, dtype=np.float32 if dtype == np.float32 else np.float64)
+    mask = (draw >= p).astype(dtype)
     mask *= 1 / (1 - p)
     return mask
 
