@@ -73,11 +73,10 @@ def _h_prev_all(h0, hseq):
 def rnn_sequence_forward(xp, h0, w_hh, b_hh=None, /, nonlinearity="tanh"):
     """Elman RNN over a sequence: h_t = act(xp_t + h_{t-1} @ w_hh + b_hh), act tanh or relu.
 
-    xp (T, N, H) the input projection, h0 (N, H), w_hh (H, H) -> (T, N, H), every h_t.
+    xp (T, N, H) the input projection, h0 (N, H), w_hh (H, H), b_hh (H,) -> (T, N, H),
+    every h_t.
     VJP backward in time: ``da_t = (g_t + da_{t+1} w_hh^T) act'(a_t)``, ``gxp_t = da_t``,
     ``gw_hh = sum_t h_{t-1}^T da_t``, ``gb_hh = sum_t da_t``.
-
-    xp (T, N, H), h0 (N, H), w_hh (H, H), b_hh (H,) -> hseq (T, N, H).
     """
     t_len, _, _ = _check("rnn_sequence", xp, [("h0", h0)], w_hh, b_hh, 1)
     if nonlinearity not in ("tanh", "relu"):
@@ -117,18 +116,16 @@ rnn_sequence = defop(
 )
 
 
-
 # --- LSTM -----------------------------------------------------------------------------
 def lstm_sequence_forward(xp, h0, c0, w_hh, b_hh=None, /):
     """LSTM over a sequence with PyTorch's gate order (i, f, g, o).
 
-    xp (T, N, 4H) the input projection, h0 and c0 (N, H), w_hh (H, 4H) -> (2, T, N, H):
-    ``out[0]`` every h_t, ``out[1]`` every c_t. ``c_t = f c_{t-1} + i g``, ``h_t = o tanh(c_t)``.
+    xp (T, N, 4H) the input projection, h0 and c0 (N, H), w_hh (H, 4H), b_hh (4H,) ->
+    (2, T, N, H): ``out[0]`` every h_t, ``out[1]`` every c_t. ``c_t = f c_{t-1} + i g``,
+    ``h_t = o tanh(c_t)``.
     VJP backward in time: ``dc_t = dc_{t+1} f_{t+1} + gc_t + dh_t o (1 - tanh(c_t)^2)``,
     ``di = dc g``, ``df = dc c_{t-1}``, ``dg = dc i``, ``do = dh tanh(c_t)`` times each
     activation's derivative; ``dh_{t-1} = dgates w_hh^T``.
-
-    xp (T, N, 4H), h0, c0 (N, H), w_hh (H, 4H), b_hh (4H,) -> (2, T, N, H): h and c.
     """
     t_len, n, hd = _check("lstm_sequence", xp, [("h0", h0), ("c0", c0)], w_hh, b_hh, 4)
     xp, h0, c0, w_hh, b_hh = _common_dtype(xp, h0, c0, w_hh, b_hh)
@@ -179,18 +176,16 @@ lstm_sequence = defop(
 )
 
 
-
 # --- GRU ------------------------------------------------------------------------------
 def gru_sequence_forward(xp, h0, w_hh, b_hh=None, /):
     """GRU over a sequence with PyTorch's gate order (r, z, n).
 
-    xp (T, N, 3H) the input projection (with b_ih), h0 (N, H), w_hh (H, 3H) -> (T, N, H).
+    xp (T, N, 3H) the input projection (with b_ih), h0 (N, H), w_hh (H, 3H), b_hh (3H,) ->
+    (T, N, H).
     ``r = sigmoid(xr + h wr + br)``, ``z = sigmoid(xz + h wz + bz)``,
     ``n = tanh(xn + r (h wn + bn))``, ``h_t = (1 - z) n + z h_{t-1}``.
     VJP backward in time: ``dn = dh (1 - z)``, ``dz = dh (h_{t-1} - n)``,
     ``dr = dn (1 - n^2) (h wn + bn)``, ``dh_{t-1} = dh z + dgh w_hh^T``.
-
-    xp (T, N, 3H), h0 (N, H), w_hh (H, 3H), b_hh (3H,) -> hseq (T, N, H).
     """
     t_len, n, hd = _check("gru_sequence", xp, [("h0", h0)], w_hh, b_hh, 3)
     xp, h0, w_hh, b_hh = _common_dtype(xp, h0, w_hh, b_hh)
