@@ -154,12 +154,14 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None):
         super().__init__()
+        num_groups = size_arg("GroupNorm", "num_groups", num_groups)
+        num_channels = size_arg("GroupNorm", "num_channels", num_channels)
         if num_groups < 1 or num_channels < 1 or num_channels % num_groups:
             raise ValueError(
                 f"GroupNorm: num_channels {num_channels} must be a positive multiple of "
                 f"num_groups {num_groups}"
             )
-        self.num_groups, self.num_channels = int(num_groups), int(num_channels)
+        self.num_groups, self.num_channels = num_groups, num_channels
         self.eps, self.affine = eps, affine
         weight = bias = None
         if affine:
@@ -199,7 +201,8 @@ class RMSNorm(Module):
         super().__init__()
         if isinstance(normalized_shape, numbers.Integral):
             normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.normalized_shape = tuple(size_arg("RMSNorm", f"normalized_shape[{i}]", n)
+                                      for i, n in enumerate(normalized_shape))
         if not self.normalized_shape or min(self.normalized_shape) < 1:
             raise ValueError(f"RMSNorm: normalized_shape must be positive sizes, got "
                              f"{normalized_shape}")

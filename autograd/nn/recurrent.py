@@ -22,7 +22,7 @@ import numpy as np
 
 import ops
 from autograd.nn import init
-from autograd.nn.layers import empty_param, shape_of
+from autograd.nn.layers import empty_param, shape_of, size_arg
 from autograd.nn.module import Module
 from ops.recurrent import gru_sequence, lstm_sequence, rnn_sequence
 
@@ -68,10 +68,15 @@ def _reset_uniform(module):
 
 
 def _check_sizes(name, input_size, hidden_size, num_layers=None):
-    if min(input_size, hidden_size, 1 if num_layers is None else num_layers) < 1:
+    """The sizes as ints (a fraction is refused, not truncated), each at least 1."""
+    input_size = size_arg(name, "input_size", input_size)
+    hidden_size = size_arg(name, "hidden_size", hidden_size)
+    layers = 1 if num_layers is None else size_arg(name, "num_layers", num_layers)
+    if min(input_size, hidden_size, layers) < 1:
         sizes = f"input_size {input_size}, hidden_size {hidden_size}"
         sizes += "" if num_layers is None else f" and num_layers {num_layers}"
         raise ValueError(f"{name}: {sizes} must be positive")
+    return input_size, hidden_size, layers
 
 
 def _state_list(name, hx, state_names):
@@ -95,11 +100,11 @@ class _RNNBase(Module):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, dtype=None):
         super().__init__()
-        _check_sizes(type(self).__name__, input_size, hidden_size, num_layers)
+        self.input_size, self.hidden_size, self.num_layers = _check_sizes(
+            type(self).__name__, input_size, hidden_size, num_layers)
         if not 0 <= dropout < 1:
             raise ValueError(f"{type(self).__name__}: dropout must be in [0, 1), got {dropout}")
-        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
-        self.num_layers, self.bias, self.batch_first = int(num_layers), bias, batch_first
+        self.bias, self.batch_first = bias, batch_first
         self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
         self.directions = 2 if self.bidirectional else 1
         gh = self.gates * self.hidden_size
@@ -285,8 +290,9 @@ class _CellBase(Module):
 
     def __init__(self, input_size, hidden_size, bias=True, dtype=None):
         super().__init__()
-        _check_sizes(type(self).__name__, input_size, hidden_size)
-        self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
+        self.input_size, self.hidden_size, _ = _check_sizes(type(self).__name__, input_size,
+                                                            hidden_size)
+        self.bias = bias
         gh = self.gates * self.hidden_size
         self.weight_ih = empty_param((self.input_size, gh), dtype)
         self.weight_hh = empty_param((self.hidden_size, gh), dtype)

@@ -164,3 +164,14 @@ def test_rms_norm_bad_input():
         nn.RMSNorm((3, 4))(Tensor(np.zeros((2, 4, 3), dtype=np.float32)))
     with pytest.raises(ValueError, match="RMSNorm: normalized_shape must be positive sizes"):
         nn.RMSNorm(0)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.GroupNorm(2.0, 4), "GroupNorm: num_groups must be an integer, got float 2.0"),
+    (lambda: nn.GroupNorm(2, 4.5), "GroupNorm: num_channels must be an integer, got float 4.5"),
+    (lambda: nn.RMSNorm((2, 3.5)), "RMSNorm: normalized_shape[1] must be an integer, got float "
+                                   "3.5"),
+])
+def test_fractional_sizes_are_refused_not_truncated(make, message):
+    with pytest.raises(TypeError, match=re.escape(message)):
+        make()

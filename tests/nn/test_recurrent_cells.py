@@ -163,3 +163,13 @@ def test_bad_input_names_cell_and_shapes():
     with pytest.raises(ValueError, match="LSTMCell: input_size 0, hidden_size 4 must be "
                                          "positive"):
         nn.LSTMCell(0, 4)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.GRU(2.5, 3), "GRU: input_size must be an integer, got float 2.5"),
+    (lambda: nn.LSTM(2, 3, num_layers=1.5), "LSTM: num_layers must be an integer, got float 1.5"),
+    (lambda: nn.GRUCell(2, 3.0), "GRUCell: hidden_size must be an integer, got float 3.0"),
+])
+def test_fractional_sizes_are_refused_not_truncated(make, message):
+    with pytest.raises(TypeError, match=re.escape(message)):
+        make()
