@@ -6,7 +6,7 @@ import numpy as np
 
 import ops
 from autograd.nn import init
-from autograd.nn.layers import Linear, empty_param, shape_of
+from autograd.nn.layers import Linear, empty_param, shape_of, size_arg
 from autograd.nn.module import Module
 from autograd.core.tensor import unwrap
 from ops.attention import attention_dropout_mask, attention_masks, attention_weights
@@ -43,15 +43,18 @@ class MultiheadAttention(Module):
         if isinstance(dropout, bool) or not 0 <= dropout < 1:
             raise ValueError(f"MultiheadAttention: dropout must be in [0, 1), got {dropout!r}")
         self.dropout = float(dropout)
+        name = "MultiheadAttention"
+        embed_dim = size_arg(name, "embed_dim", embed_dim)
+        num_heads = size_arg(name, "num_heads", num_heads)
         if embed_dim < 1 or num_heads < 1 or embed_dim % num_heads:
             raise ValueError(
-                f"MultiheadAttention: embed_dim {embed_dim} must be a positive multiple of "
-                f"num_heads {num_heads}"
+                f"{name}: embed_dim {embed_dim} must be a positive multiple of num_heads "
+                f"{num_heads}"
             )
-        self.embed_dim, self.num_heads = int(embed_dim), int(num_heads)
+        self.embed_dim, self.num_heads = embed_dim, num_heads
         self.head_dim = self.embed_dim // self.num_heads
-        self.kdim = self.embed_dim if kdim is None else int(kdim)
-        self.vdim = self.embed_dim if vdim is None else int(vdim)
+        self.kdim = self.embed_dim if kdim is None else size_arg(name, "kdim", kdim)
+        self.vdim = self.embed_dim if vdim is None else size_arg(name, "vdim", vdim)
         self.batch_first = batch_first
         e = self.embed_dim
         self.packed = self.kdim == e and self.vdim == e

@@ -226,3 +226,14 @@ def test_bad_dropout():
     with pytest.raises(ValueError, match="MultiheadAttention: dropout must be in \\[0, 1\\), "
                                          "got 1.0"):
         nn.MultiheadAttention(4, 2, dropout=1.0)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"embed_dim": 8.0, "num_heads": 2}, "MultiheadAttention: embed_dim must be an integer, got "
+                                         "float 8.0"),
+    ({"embed_dim": 8, "num_heads": 2, "kdim": 3.5}, "MultiheadAttention: kdim must be an "
+                                                    "integer, got float 3.5"),
+])
+def test_fractional_sizes_are_refused_not_truncated(kwargs, message):
+    with pytest.raises(TypeError, match=re.escape(message)):
+        nn.MultiheadAttention(**kwargs)
