@@ -11,6 +11,7 @@ import numpy as np
 
 from autograd.core.registry import call, defop
 from autograd.core.tensor import Tensor
+from ops.creation import default_generator
 from ops.indexing import scatter_add
 
 __all__ = ["softmax", "log_softmax", "linear", "dropout", "embedding"]
@@ -180,8 +181,8 @@ def dropout(x, p, training=True, rng=None):
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p), so the
     expected value is unchanged; the identity when ``training`` is False or ``p`` is 0.
 
-    ``rng`` is a ``numpy.random.Generator`` (a fresh unseeded one when None): pass your own
-    for reproducible masks.
+    ``rng`` is a ``numpy.random.Generator``; when None the masks come from the library's
+    default generator, which ``autograd.manual_seed`` makes reproducible.
 
     >>> rng = np.random.default_rng(0)
     >>> dropout(Tensor(np.ones(6)), 0.5, rng=rng).data
@@ -197,7 +198,7 @@ def dropout(x, p, training=True, rng=None):
         x = Tensor(x)
     if not training or p == 0:
         return x
-    rng = np.random.default_rng() if rng is None else rng
+    rng = default_generator() if rng is None else rng
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
     # Draw in float32 where we can: half the random bits, and the mask's dtype anyway.
     draw = rng.random(x.shape, dtype=np.float32 if dtype == np.float32 else np.float64)

@@ -7,8 +7,8 @@ knows the engine, the engine knows nothing of ops. Each method is a one-line cal
 
 from autograd.core.tensor import FUNCTIONS, UFUNCS, Tensor
 from ops import (
-    attention, conv, elementwise, functional, indexing, linalg, losses, normalization, pool,
-    recurrent, reductions, shape,
+    attention, conv, creation, elementwise, functional, indexing, linalg, losses, normalization,
+    pool, recurrent, reductions, shape,
 )
 from ops.elementwise import abs, add, astype, clip, div, exp, log, mul, neg, pow, relu, sigmoid
 from ops.elementwise import sqrt, sub, tanh
@@ -19,7 +19,7 @@ from ops.reductions import max, mean, min, std, sum, var
 from ops.shape import broadcast_to, expand_dims, flatten, reshape, squeeze, swapaxes, transpose
 
 for _module in (elementwise, reductions, shape, indexing, linalg, functional, losses, conv,
-                pool, normalization, attention, recurrent):
+                pool, normalization, attention, recurrent, creation):
     UFUNCS.update(getattr(_module, "UFUNCS", {}))
     FUNCTIONS.update(getattr(_module, "FUNCTIONS", {}))
 
