@@ -7,15 +7,19 @@ numpy-dispatch tables, which is what makes every VJP differentiable under create
 
 from ops.elementwise import (
     add, sub, mul, div, neg, pow, exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu,
-    leaky_relu, elu, erf, gelu, softplus, maximum, minimum, where, clip, astype,
+    leaky_relu, elu, erf, gelu, softplus, maximum, minimum, where, clip, astype, log1p, expm1,
+    square, logaddexp, silu,
 )
-from ops.reductions import logsumexp, max, mean, min, norm, std, sum, var
+from ops.reductions import logsumexp, max, mean, min, norm, prod, std, sum, var
+from ops.cumulative import cumsum
+from ops.sorting import argmax, argmin, argsort, sort, topk
 from ops.shape import (
-    broadcast_to, concatenate, expand_dims, flatten, flip, pad, repeat, reshape, split,
-    squeeze, stack, swapaxes, tile, transpose,
+    broadcast_to, chunk, concatenate, expand_dims, flatten, flip, pad, repeat, reshape, split,
+    squeeze, stack, swapaxes, tile, transpose, tril, triu,
 )
-from ops.indexing import getitem, scatter_add
+from ops.indexing import gather, getitem, one_hot, scatter_add, take_along_axis
 from ops.linalg import matmul, einsum
+from ops.products import dot, inner, outer, tensordot, vdot
 from ops.functional import softmax, log_softmax, linear, dropout, embedding
 from ops.losses import cross_entropy, nll_loss, mse_loss, binary_cross_entropy_with_logits
 from ops.conv import conv1d, conv2d, conv_transpose2d
@@ -28,12 +32,15 @@ from ops import tensor_methods  # noqa: F401  (installs Tensor's operators and m
 __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "sin", "cos",
     "tanh", "sigmoid", "relu", "leaky_relu", "elu", "erf", "gelu", "softplus", "maximum",
-    "minimum", "where", "clip", "astype", "logsumexp", "max", "mean", "min", "norm", "std",
-    "sum", "var", "broadcast_to", "concatenate", "expand_dims", "flatten", "flip", "pad",
-    "repeat", "reshape", "split", "squeeze", "stack", "swapaxes", "tile", "transpose",
-    "getitem", "scatter_add", "matmul", "einsum", "softmax", "log_softmax", "linear",
-    "dropout", "embedding", "cross_entropy", "nll_loss", "mse_loss",
-    "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose2d",
-    "max_pool2d", "avg_pool2d", "global_avg_pool2d", "batch_norm", "layer_norm",
+    "minimum", "where", "clip", "astype", "log1p", "expm1", "square", "logaddexp", "silu",
+    "logsumexp", "max", "mean", "min", "norm", "prod", "std", "sum", "var", "cumsum",
+    "argmax", "argmin", "argsort", "sort", "topk", "broadcast_to", "chunk", "concatenate",
+    "expand_dims", "flatten", "flip", "pad", "repeat", "reshape", "split", "squeeze", "stack",
+    "swapaxes", "tile", "transpose", "tril", "triu", "gather", "getitem", "one_hot",
+    "scatter_add", "take_along_axis", "matmul", "einsum", "dot", "inner", "outer",
+    "tensordot", "vdot", "softmax", "log_softmax", "linear", "dropout", "embedding",
+    "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "conv1d",
+    "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d",
+    "batch_norm", "layer_norm",
     "scaled_dot_product_attention", "gru_sequence", "lstm_sequence", "rnn_sequence",
 ]

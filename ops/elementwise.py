@@ -13,7 +13,7 @@ from ops.kernels.special import erf as _erf_ufunc
 __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "sin", "cos",
     "tanh", "sigmoid", "relu", "leaky_relu", "elu", "erf", "gelu", "softplus", "maximum",
-    "minimum", "where", "clip", "astype",
+    "minimum", "where", "clip", "astype", "log1p", "expm1", "square", "logaddexp", "silu",
 ]
 
 
@@ -145,6 +145,41 @@ def log_vjp(g, ctx):
 
 
 log = defop("log", log_forward, log_vjp, doc="Natural log.  VJP: g / x")
+
+
+def log1p_forward(x):
+    return np.log1p(x), None
+
+
+def log1p_vjp(g, ctx):
+    return (g / (1 + ctx.inputs[0]),)
+
+
+log1p = defop("log1p", log1p_forward, log1p_vjp,
+              doc="log(1 + x), exact for tiny x.  VJP: g / (1 + x)")
+
+
+def expm1_forward(x):
+    return np.expm1(x), None
+
+
+def expm1_vjp(g, ctx):
+    return (g * (ctx.out + 1),)
+
+
+expm1 = defop("expm1", expm1_forward, expm1_vjp,
+              doc="e**x - 1, exact for tiny x.  VJP: g (out + 1) = g e**x")
+
+
+def square_forward(x):
+    return np.square(x), None
+
+
+def square_vjp(g, ctx):
+    return (g * (2 * ctx.inputs[0]),)
+
+
+square = defop("square", square_forward, square_vjp, doc="x**2.  VJP: 2 g x")
 
 
 def sqrt_forward(x):
@@ -307,6 +342,37 @@ softplus = defop("softplus", softplus_forward, softplus_vjp,
                  doc="log(1 + e**x), stable for large |x|.  VJP: g sigmoid(x)")
 
 
+def silu_forward(x):
+    return x * sigmoid_forward(x)[0], None
+
+
+def silu_vjp(g, ctx):
+    x = ctx.inputs[0]
+    s = call(sigmoid, x)  # recomputed from x, so the gradient stays differentiable
+    return (g * s * (1 + x * (1 - s)),)
+
+
+silu = defop("silu", silu_forward, silu_vjp,
+             doc="x sigmoid(x) (swish).  VJP: g s (1 + x (1 - s)), s = sigmoid(x)")
+
+
+def logaddexp_forward(a, b):
+    return _binary(np.logaddexp, "logaddexp", a, b), None
+
+
+def logaddexp_vjp(g, ctx):
+    # The two softmax weights e**a / (e**a + e**b) = sigmoid(a - b), from a - b rather than
+    # e**(a - out): next to a large out, float32 cannot hold out's fractional digits.
+    a, b = ctx.inputs
+    ga = g * call(sigmoid, a - b) if ctx.needs[0] else None
+    gb = g * call(sigmoid, b - a) if ctx.needs[1] else None
+    return ga, gb
+
+
+logaddexp = defop("logaddexp", logaddexp_forward, logaddexp_vjp,
+                  doc="log(e**a + e**b), stable.  VJP: (g sigmoid(a - b), g sigmoid(b - a))")
+
+
 # --- two-input selections ---------------------------------------------------------------
 def maximum_forward(a, b):
     return _binary(np.maximum, "maximum", a, b), None
@@ -405,5 +471,6 @@ UFUNCS = {
     "add": add, "subtract": sub, "multiply": mul, "divide": div, "true_divide": div,
     "negative": neg, "power": pow, "exp": exp, "log": log, "sqrt": sqrt, "absolute": abs,
     "sin": sin, "cos": cos, "tanh": tanh, "maximum": maximum, "minimum": minimum, "erf": erf,
+    "log1p": log1p, "expm1": expm1, "square": square, "logaddexp": logaddexp,
 }
 FUNCTIONS = {"where": where, "clip": clip}

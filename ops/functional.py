@@ -12,14 +12,9 @@ import numpy as np
 from autograd.core.registry import call, defop
 from autograd.core.tensor import Tensor
 from ops.creation import default_generator
-from ops.indexing import scatter_add
+from ops.indexing import OutOfRangeError, scatter_add
 
 __all__ = ["softmax", "log_softmax", "linear", "dropout", "embedding"]
-
-
-class OutOfRangeError(IndexError, ValueError):
-    """An index or class label outside its valid range. Both an IndexError (like indexing)
-    and a ValueError (like other bad input), as numpy's AxisError is."""
 
 
 def class_axis(axis, ndim, name):

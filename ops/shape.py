@@ -1,11 +1,13 @@
 """Shape ops: they move elements around, so each VJP moves the gradient back.
 
-Five primitives have VJPs here: ``reshape``, ``transpose``, ``broadcast_to`` (views), and
-``concatenate``, ``stack`` and constant ``pad``. The rest are written with primitives, so they
+Seven primitives have VJPs here: ``reshape``, ``transpose``, ``broadcast_to`` (views),
+``concatenate``, ``stack``, constant ``pad``, and ``tril``/``triu`` (whose VJP is the same
+mask applied to g). The rest are written with primitives, so they
 need no gradient code of their own: ``swapaxes`` is a transpose; ``squeeze``, ``expand_dims``
 and ``flatten`` are reshapes; ``flip``, ``split``, non-constant ``pad`` and ``repeat`` with
 per-element counts are indexing (``getitem``, whose scatter-add VJP accumulates repeated
-elements); ``tile`` and ``repeat`` with one count are a broadcast between two reshapes.
+elements); ``tile`` and ``repeat`` with one count are a broadcast between two reshapes;
+``chunk`` is a ``split``.
 Non-Tensor parameters (shapes, axes) are keyword parameters, so a VJP returns one gradient
 per Tensor input.
 """
@@ -18,7 +20,7 @@ from ops.indexing import getitem
 
 __all__ = [
     "broadcast_to", "concatenate", "expand_dims", "flatten", "flip", "pad", "repeat", "reshape",
-    "split", "squeeze", "stack", "swapaxes", "tile", "transpose",
+    "split", "squeeze", "stack", "swapaxes", "tile", "transpose", "chunk", "tril", "triu",
 ]
 
 
@@ -386,9 +388,60 @@ def tile(x, reps):
     return reshape(tiled, tuple(r * s for r, s in zip(reps, shape)))
 
 
+def chunk(x, chunks, axis=0):
+    """PyTorch's chunk: ``x`` split along ``axis`` into pieces of ceil(n / chunks) elements
+    (the last may be smaller, and fewer than ``chunks`` pieces come back when n is not
+    enough to fill them).  VJP: the pieces' g joined"""
+    x = _array_like(x)
+    if not _is_int(chunks) or chunks <= 0:
+        raise ValueError(f"chunk: chunks must be a positive integer, got {chunks!r}")
+    if x.ndim == 0:
+        raise ValueError("chunk: a 0-d array cannot be chunked")
+    n = x.shape[_axis(axis, x.ndim, "chunk", x.shape)]
+    step = max(-(-n // chunks), 1)  # ceil(n / chunks); an empty axis gives one empty piece
+    return split(x, list(range(step, n, step)), axis=axis)
+
+
+# --- triangles --------------------------------------------------------------------------
+def _triangle_forward(name, keep, x, k):
+    if np.ndim(x) == 0:
+        raise ValueError(f"{name}: expected an array of at least 1 dim, got a 0-d array")
+    if not _is_int(k):
+        raise TypeError(f"{name}: k must be an integer, got {k!r}")
+    return keep(x, k=int(k)), None
+
+
+def tril_forward(x, k=0):
+    return _triangle_forward("tril", np.tril, x, k)
+
+
+def tril_vjp(g, ctx):
+    # The mask is the same at every step; a 1-D x was broadcast to rows, which the engine
+    # sums back.
+    return (np.tril(g, k=ctx.params.get("k", 0)),)
+
+
+tril = defop("tril", tril_forward, tril_vjp,
+             doc="Lower triangle of the last two axes: zero above diagonal k (numpy: a 1-D x "
+                 "is a row repeated).  VJP: tril(g, k)")
+
+
+def triu_forward(x, k=0):
+    return _triangle_forward("triu", np.triu, x, k)
+
+
+def triu_vjp(g, ctx):
+    return (np.triu(g, k=ctx.params.get("k", 0)),)
+
+
+triu = defop("triu", triu_forward, triu_vjp,
+             doc="Upper triangle of the last two axes: zero below diagonal k (numpy: a 1-D x "
+                 "is a row repeated).  VJP: triu(g, k)")
+
+
 FUNCTIONS = {
     "reshape": reshape, "transpose": transpose, "swapaxes": swapaxes,
     "broadcast_to": broadcast_to, "squeeze": squeeze, "expand_dims": expand_dims,
     "ravel": flatten, "concatenate": concatenate, "stack": stack, "split": split, "pad": pad,
-    "flip": flip, "repeat": repeat, "tile": tile,
+    "flip": flip, "repeat": repeat, "tile": tile, "tril": tril, "triu": triu,
 }

@@ -50,6 +50,10 @@ UNARY = {
     "erf": (ops.erf, lambda x: np.vectorize(__import__("math").erf)(x), single(), ()),
     "gelu": (ops.gelu, _gelu, single(), ()),
     "softplus": (ops.softplus, lambda x: np.log1p(np.exp(x)), single(), ()),
+    "log1p": (ops.log1p, np.log1p, single(-0.9, 3.0), ()),
+    "expm1": (ops.expm1, np.expm1, single(), ()),
+    "square": (ops.square, np.square, single(), ()),
+    "silu": (ops.silu, lambda x: x * _sigmoid(x), single(), ()),
 }
 
 BINARY = {
@@ -59,6 +63,7 @@ BINARY = {
     "div": (ops.div, np.divide, pair()),
     "maximum": (ops.maximum, np.maximum, pair()),
     "minimum": (ops.minimum, np.minimum, pair()),
+    "logaddexp": (ops.logaddexp, np.logaddexp, pair()),
 }
 
 
@@ -230,3 +235,40 @@ def test_broadcast_mismatch_names_the_op_and_shapes():
 def test_where_needs_a_boolean_condition():
     with pytest.raises(TypeError, match="where: condition must be boolean"):
         ops.where(np.ones(3), Tensor(np.ones(3)), Tensor(np.ones(3)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log1p_expm1_exact_for_tiny_inputs(dtype):
+    x = Tensor(np.array([1e-20, -1e-20], dtype=dtype), requires_grad=True)
+    np.testing.assert_array_equal(ops.log1p(x).data, x.data)  # log(1 + x) would give 0
+    np.testing.assert_array_equal(ops.expm1(x).data, x.data)
+    ops.log1p(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1, 1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logaddexp_and_silu_stable_at_large_inputs(dtype):
+    a = Tensor(np.array([1e4, -1e4, 0.0], dtype=dtype), requires_grad=True)
+    b = Tensor(np.array([1e4, -1e4, -1e4], dtype=dtype), requires_grad=True)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        out = ops.logaddexp(a, b)
+        out.sum().backward()
+        y = ops.silu(a)
+        (gs,) = ag.grad(y.sum(), [a])
+    np.testing.assert_allclose(out.data, [1e4 + np.log(2), -1e4 + np.log(2), 0.0], rtol=1e-6)
+    np.testing.assert_allclose(a.grad, [0.5, 0.5, 1.0])
+    np.testing.assert_allclose(b.grad, [0.5, 0.5, 0.0])
+    np.testing.assert_allclose(y.data, [1e4, 0.0, 0.0])
+    np.testing.assert_allclose(gs, [1.0, 0.0, 0.5])
+    assert out.dtype == y.dtype == dtype
+
+
+def test_new_ufuncs_dispatch_from_numpy():
+    # A user's VJP written with these numpy functions stays differentiable on Tensors.
+    x = Tensor(np.array([0.5, 1.5]), requires_grad=True)
+    y = np.log1p(x) + np.expm1(x) + np.square(x) + np.logaddexp(x, 2 * x)
+    assert isinstance(y, Tensor) and y.requires_grad
+    (g,) = ag.grad(y.sum(), [x])
+    e = np.exp(x.data)
+    expected = 1 / (1 + x.data) + e + 2 * x.data + (e + 2 * e**2) / (e + e**2)
+    np.testing.assert_allclose(g, expected)

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import ops
 from autograd import Tensor
 from autograd.testing import gradcheck, gradgradcheck
 from autograd.testing.strategies import arrays, shapes
@@ -167,3 +168,137 @@ def test_errors_name_the_op_and_shape():
     for error, message, call in cases:
         with pytest.raises(error, match=message):
             call()
+
+
+# --- take_along_axis, gather, one_hot -------------------------------------------------------
+@st.composite
+def along_axis_cases(draw):
+    """(x, indices, axis): indices of x's rank that broadcast against x off the axis (size
+    1 on either side), repeats and negative indices included; or axis None with 1-D indices."""
+    x = draw(arrays(shapes(min_dims=1)))
+    if draw(st.integers(0, 4)) == 0:
+        n = x.size
+        indices = draw(hnp.arrays(np.int64, st.integers(0, 5), elements=st.integers(-n, n - 1)))
+        return x, indices, None
+    axis = draw(st.integers(-x.ndim, x.ndim - 1))
+    n = x.shape[axis]
+    shape = [draw(st.sampled_from([1, s])) for s in x.shape]
+    shape[axis % x.ndim] = draw(st.integers(0, 5))
+    if draw(st.booleans()):  # x itself of size 1 where indices are longer
+        for d in range(x.ndim):
+            if d != axis % x.ndim and x.shape[d] == 1:
+                shape[d] = draw(st.integers(1, 3))
+    indices = draw(hnp.arrays(np.int64, tuple(shape), elements=st.integers(-n, n - 1)))
+    return x, indices, axis
+
+
+@gradchecks("take_along_axis")
+@given(along_axis_cases())
+def test_take_along_axis_gradient(case):
+    x, indices, axis = case
+    gradcheck(lambda t: ops.take_along_axis(t, indices, axis), [x])
+    gradgradcheck(lambda t: ops.take_along_axis(t * t, indices, axis), [x])
+
+
+@given(along_axis_cases())
+def test_take_along_axis_forward_and_gradient_match_numpy(case):
+    x, indices, axis = case
+    check_forward(lambda t: ops.take_along_axis(t, indices, axis),
+                  lambda a: np.take_along_axis(a, indices, axis), x)
+    t = Tensor(x, requires_grad=True)
+    out = np.take_along_axis(t, Tensor(indices), axis=axis)  # numpy's call dispatches
+    g = np.random.default_rng(0).standard_normal(out.shape)
+    out.backward(g)
+    # the adjoint, one element at a time: every picked place adds its g
+    flat = x.reshape(-1) if axis is None else x
+    ax = 0 if axis is None else axis % x.ndim
+    picked = np.broadcast_to(indices, out.shape)
+    expected = np.zeros(flat.shape)
+    for pos in np.ndindex(*out.shape):
+        source = [p if n > 1 else 0 for p, n in zip(pos, flat.shape)]
+        source[ax] = picked[pos]
+        expected[tuple(source)] += g[pos]
+    np.testing.assert_allclose(t.grad, expected.reshape(x.shape), rtol=1e-12, atol=1e-12)
+
+
+def naive_gather(x, dim, index):
+    """PyTorch's definition, one element at a time."""
+    out = np.empty(index.shape, dtype=x.dtype)
+    for pos in np.ndindex(*index.shape):
+        source = list(pos)
+        source[dim] = index[pos]
+        out[pos] = x[tuple(source)]
+    return out
+
+
+@st.composite
+def gather_cases(draw):
+    x = draw(arrays(shapes(min_dims=1)))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1))
+    shape = tuple(draw(st.integers(1, 4)) if d == dim % x.ndim else draw(st.integers(1, n))
+                  for d, n in enumerate(x.shape))
+    elements = st.integers(0, x.shape[dim] - 1)
+    return x, dim, draw(hnp.arrays(np.int64, shape, elements=elements))
+
+
+@given(gather_cases())
+def test_gather_matches_pytorch_definition(case):
+    x, dim, index = case
+    check_forward(lambda t: ops.gather(t, dim, index),
+                  lambda a: naive_gather(a, dim % a.ndim, index), x)
+    gradcheck(lambda t: ops.gather(t, dim, index), [x])  # through take_along_axis
+    np.testing.assert_array_equal(Tensor(x).gather(dim, Tensor(index)).data,
+                                  naive_gather(x, dim % x.ndim, index))
+
+
+def test_gather_repeated_indices_accumulate():
+    x = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    out = ops.gather(x, 1, np.array([[0, 0], [1, 0]]))
+    np.testing.assert_array_equal(out.data, [[1, 1], [4, 3]])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[2, 0], [1, 1]])
+    np.testing.assert_array_equal(ops.gather(np.float64(5.0), 0, np.array(0)).data, 5.0)
+
+
+def test_one_hot():
+    out = ops.one_hot(np.array([[0, 2], [1, 1]]), 3)
+    assert out.dtype == np.int64 and out.shape == (2, 2, 3) and not out.requires_grad
+    np.testing.assert_array_equal(out.data, np.eye(3, dtype=int)[[[0, 2], [1, 1]]])
+    np.testing.assert_array_equal(ops.one_hot(Tensor(np.array([1, 3]))).data,
+                                  [[0, 1, 0, 0], [0, 0, 0, 1]])
+    assert ops.one_hot(np.array([0]), 2, dtype=np.float32).dtype == np.float32
+
+
+def test_take_along_axis_gather_one_hot_errors():
+    x = Tensor(np.ones((2, 3)))
+    cases = [
+        (TypeError, "take_along_axis: indices must be integers, got dtype float64",
+         lambda: ops.take_along_axis(x, np.zeros((2, 1)), 1)),
+        (ValueError, r"take_along_axis: indices of shape \(2,\) and array of shape \(2, 3\) "
+                     "must have the same number of dimensions",
+         lambda: ops.take_along_axis(x, np.zeros(2, dtype=int), 1)),
+        (ValueError, r"take_along_axis: indices of shape \(3, 1\) don't broadcast against the "
+                     r"array of shape \(2, 3\) along axis 0",
+         lambda: ops.take_along_axis(x, np.zeros((3, 1), dtype=int), 1)),
+        (IndexError, r"take_along_axis: index 3 is out of range for axis 1 of length 3 .* "
+                     r"\(valid indices are -3\.\.2\)",
+         lambda: ops.take_along_axis(x, np.array([[3], [0]]), 1)),
+        (ValueError, r"take_along_axis: axis 2 is out of bounds",
+         lambda: ops.take_along_axis(x, np.zeros((2, 1), dtype=int), 2)),
+        (ValueError, r"gather: index of shape \(3, 1\) is longer than the input of shape "
+                     r"\(2, 3\) along dim 0",
+         lambda: ops.gather(x, 1, np.zeros((3, 1), dtype=int))),
+        (ValueError, r"gather: index -1 is out of range for dim 1 .* \(valid indices are 0\.\.2\)",
+         lambda: ops.gather(x, 1, np.array([[-1], [0]]))),
+        (ValueError, r"gather: index of shape \(2,\) and input of shape \(2, 3\) must have",
+         lambda: ops.gather(x, 1, np.array([0, 1]))),
+        (ValueError, r"one_hot: index 3 is out of range for 3 classes",
+         lambda: ops.one_hot(np.array([0, 3]), 3)),
+        (ValueError, r"one_hot: index -1 is out of range",
+         lambda: ops.one_hot(np.array([-1]))),
+        (TypeError, r"one_hot: indices must be integers",
+         lambda: ops.one_hot(np.array([0.0]), 2)),
+    ]
+    for error, message, fn in cases:
+        with pytest.raises(error, match=message):
+            fn()

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from autograd import Tensor, grad
 from autograd.testing import gradcheck, gradgradcheck
@@ -12,7 +13,7 @@ from ops import reductions as R
 from tests.helpers import check_forward, gradchecks
 
 REDUCTIONS = {"sum": R.sum, "mean": R.mean, "max": R.max, "min": R.min, "var": R.var,
-              "std": R.std, "logsumexp": R.logsumexp, "norm": R.norm}
+              "std": R.std, "logsumexp": R.logsumexp, "norm": R.norm, "prod": R.prod}
 
 
 @st.composite
@@ -94,6 +95,19 @@ def test_norm_gradient(case):
     gradcheck(lambda t: R.norm(t, axis=axis, keepdims=keepdims), [x])
 
 
+@gradchecks("prod")
+@given(reduction_cases(max_side=3), st.data())
+def test_prod_gradient_zeros_included(case, data):
+    x, axis, keepdims = case
+    # Exact zeros, one or several per slice: prod is linear in each element, so central
+    # differences are exact there too, for the gradient and for its own derivative.
+    x = np.where(data.draw(hnp.arrays(bool, x.shape)), 0.0, x)
+    # Other elements well away from 0, so no product underflows (where out / x fails).
+    assume(away_from(x[x != 0], margin=1e-3))
+    gradcheck(lambda t: R.prod(t, axis=axis, keepdims=keepdims), [x])
+    gradgradcheck(lambda t: R.prod(t, axis=axis, keepdims=keepdims), [x])
+
+
 # --- forward against numpy, float32 and float64 ------------------------------------------
 FORWARD_CASES = [((), None, False), ((4,), 0, True), ((3, 4), None, False), ((3, 4), 1, False),
                  ((3, 4), -2, True), ((2, 3, 4), (0, 2), False), ((2, 3, 4), (2, 0), True)]
@@ -111,6 +125,7 @@ def _norm_reference(x, axis=None, keepdims=False):
 @pytest.mark.parametrize("name, reference", [
     ("sum", np.sum), ("mean", np.mean), ("max", np.max), ("min", np.min), ("var", np.var),
     ("std", np.std), ("logsumexp", _logsumexp_reference), ("norm", _norm_reference),
+    ("prod", np.prod),
 ])
 def test_forward_matches_numpy(name, reference, shape, axis, keepdims):
     x = np.random.default_rng(0).standard_normal(shape)
@@ -166,6 +181,44 @@ def test_max_min_ties_share_the_gradient_equally():
         [[0.5, 0, 0.5], [0.5, 1, 0.5]])
     np.testing.assert_array_equal(_grad_of(lambda t: R.min(t), [[2.0, 2.0], [2.0, 2.0]]),
                                   np.full((2, 2), 0.25))
+
+
+def test_prod_gradient_at_zeros_is_exact():
+    x = [[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [2.0, 4.0, 0.5]]
+    # a lone zero gets the product of the others; two zeros give 0 everywhere
+    np.testing.assert_array_equal(_grad_of(lambda t: R.prod(t, axis=1), x),
+                                  [[0, 6, 0], [0, 0, 0], [2, 1, 8]])
+    np.testing.assert_array_equal(_grad_of(lambda t: R.prod(t, axis=0), x),
+                                  [[0, 0, 2.5], [4, 0, 1.5], [0, 0, 15]])
+
+
+def test_numpy_prod_on_a_tensor_dispatches():
+    x = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    out = np.prod(x, axis=0)
+    assert isinstance(out, Tensor) and out.requires_grad
+    np.testing.assert_array_equal(out.data, [3, 8])
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "prod", "logsumexp", "norm"])
+def test_pytorch_dim_and_keepdim_spelling(name):
+    x = np.random.default_rng(6).standard_normal((2, 3, 4))
+    op = REDUCTIONS[name]
+    for axis in (1, (0, 2), -1):
+        for keepdims in (False, True):
+            expected = op(Tensor(x), axis=axis, keepdims=keepdims).data
+            np.testing.assert_array_equal(op(Tensor(x), dim=axis, keepdim=keepdims).data,
+                                          expected)
+    with pytest.raises(TypeError, match=f"{name}: give axis= or dim=, not both"):
+        op(Tensor(x), axis=1, dim=1)
+    with pytest.raises(TypeError, match=f"{name}: give keepdims= or keepdim=, not both"):
+        op(Tensor(x), axis=1, keepdims=True, keepdim=True)
+
+
+def test_dim_spelling_gradient_keeps_the_dims():
+    x = np.random.default_rng(7).standard_normal((2, 3))
+    gradcheck(lambda t: R.sum(t, dim=1, keepdim=True) * t, [x])
+    gradcheck(lambda t: R.prod(t, dim=0, keepdim=True) * t, [x])
+    gradcheck(lambda t: R.logsumexp(t, dim=-1, keepdim=True) * t, [x])
 
 
 def test_max_nan_takes_the_gradient():

@@ -347,3 +347,41 @@ def test_pad_repeat_tile_errors():
     for error, message, call in cases:
         with pytest.raises(error, match=message):
             call()
+
+
+# --- tril, triu, chunk --------------------------------------------------------------------
+@gradchecks("tril", "triu")
+@given(arrays(shapes(min_dims=1)), st.integers(-4, 4), st.sampled_from(["tril", "triu"]))
+def test_triangle_gradient_and_forward(x, k, name):
+    op, reference = getattr(S, name), getattr(np, name)
+    gradcheck(lambda t: op(t, k), [x])  # a 1-D x is a row repeated: its gradient sums them
+    gradgradcheck(lambda t: op(t * t, k=k), [x])
+    check_forward(op, reference, x, k=k)
+
+
+def test_triangles_dispatch_and_errors():
+    x = Tensor(np.arange(1.0, 10.0).reshape(3, 3), requires_grad=True)
+    out = np.tril(x, -1) + np.triu(x, 1)
+    assert isinstance(out, Tensor) and out.requires_grad
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, 1 - np.eye(3))
+    with pytest.raises(ValueError, match="tril: expected an array of at least 1 dim"):
+        S.tril(Tensor(np.float64(1.0)))
+    with pytest.raises(TypeError, match="triu: k must be an integer, got 0.5"):
+        S.triu(x, 0.5)
+
+
+@pytest.mark.parametrize("n, chunks, sizes", [
+    (6, 3, [2, 2, 2]), (5, 2, [3, 2]), (5, 4, [2, 2, 1]), (6, 4, [2, 2, 2]), (2, 5, [1, 1]),
+    (0, 2, [0]),
+])
+def test_chunk_follows_pytorch(n, chunks, sizes):
+    x = Tensor(_rand(2, n), requires_grad=True)
+    parts = S.chunk(x, chunks, axis=1)
+    assert [p.shape[1] for p in parts] == sizes
+    np.testing.assert_array_equal(S.concatenate(parts, axis=1).data, x.data)
+    if n:
+        gradcheck(lambda t: S.concatenate([p * (i + 1) for i, p in enumerate(
+            S.chunk(t, chunks, axis=1))], axis=1), [x.data])
+    with pytest.raises(ValueError, match="chunk: chunks must be a positive integer, got 0"):
+        S.chunk(x, 0)
