@@ -21,7 +21,11 @@ from ops.indexing import gather, getitem, one_hot, scatter_add, take_along_axis
 from ops.linalg import matmul, einsum
 from ops.products import dot, inner, outer, tensordot, vdot
 from ops.functional import softmax, log_softmax, linear, dropout, embedding
-from ops.losses import cross_entropy, nll_loss, mse_loss, binary_cross_entropy_with_logits
+from ops.losses import cross_entropy, nll_loss
+from ops.pointwise_losses import (
+    binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss, kl_div, l1_loss,
+    mse_loss, smooth_l1_loss,
+)
 from ops.conv import conv1d, conv2d, conv_transpose2d
 from ops.pool import max_pool2d, avg_pool2d, global_avg_pool2d
 from ops.normalization import batch_norm, layer_norm
@@ -39,8 +43,9 @@ __all__ = [
     "swapaxes", "tile", "transpose", "tril", "triu", "gather", "getitem", "one_hot",
     "scatter_add", "take_along_axis", "matmul", "einsum", "dot", "inner", "outer",
     "tensordot", "vdot", "softmax", "log_softmax", "linear", "dropout", "embedding",
-    "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "conv1d",
-    "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d",
-    "batch_norm", "layer_norm",
+    "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "conv1d", "conv2d",
+    "conv_transpose2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d", "batch_norm",
+    "layer_norm",
     "scaled_dot_product_attention", "gru_sequence", "lstm_sequence", "rnn_sequence",
 ]

@@ -26,7 +26,7 @@ import numpy as np
 from autograd.core.tensor import FUNCTIONS, UFUNCS, Tensor, unwrap
 from ops import (
     attention, conv, creation, cumulative, elementwise, functional, indexing, linalg, losses,
-    normalization, pool, products, recurrent, reductions, shape, sorting,
+    normalization, pointwise_losses, pool, products, recurrent, reductions, shape, sorting,
 )
 from ops.cumulative import cumsum
 from ops.elementwise import abs, add, astype, clip, cos, div, exp, expm1, log, log1p, mul, neg
@@ -39,9 +39,9 @@ from ops.shape import broadcast_to, chunk, expand_dims, flip, reshape, squeeze, 
 from ops.shape import transpose, tril, triu
 from ops.sorting import argmax, argmin, argsort, max_along, min_along, sort, topk
 
-for _module in (elementwise, reductions, shape, indexing, linalg, functional, losses, conv,
-                pool, normalization, attention, recurrent, cumulative, sorting, products,
-                creation):
+for _module in (elementwise, reductions, shape, indexing, linalg, functional, losses,
+                pointwise_losses, conv, pool, normalization, attention, recurrent, cumulative,
+                sorting, products, creation):
     UFUNCS.update(getattr(_module, "UFUNCS", {}))
     FUNCTIONS.update(getattr(_module, "FUNCTIONS", {}))
 
