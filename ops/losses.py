@@ -89,14 +89,16 @@ def _labels(target, x, axis, name, ignore_index=None):
             f"{x.shape} with classes along axis {axis}: expected labels of shape {expected}"
         )
     valid = None
-    if ignore_index is not None:
-        ignored = target == ignore_index
-        if ignored.any():
-            valid = ~ignored
-            target = np.where(ignored, 0, target)  # any class will do: its weight is 0
     n = x.shape[axis]
     if target.size:
         lo, hi = target.min(), target.max()
+        # Only a label in [lo, hi] can be ignore_index: the default -100 costs no mask.
+        if ignore_index is not None and lo <= ignore_index <= hi:
+            ignored = target == ignore_index
+            if ignored.any():
+                valid = ~ignored
+                target = np.where(ignored, 0, target)  # any class will do: its weight is 0
+                lo, hi = target.min(), target.max()
         if lo < 0 or hi >= n:
             raise OutOfRangeError(
                 f"{name}: class label {lo if lo < 0 else hi} is out of range for input of "

@@ -106,6 +106,8 @@ def _torch_keywords(dim, keepdim):
 
 def _reduction(op):
     def method(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        if dim is None and keepdim is None:  # the common call, kept as cheap as the op's
+            return op(self, axis=axis, keepdims=keepdims)
         return op(self, axis=axis, keepdims=keepdims, **_torch_keywords(dim, keepdim))
     method.__name__ = method.__qualname__ = op.__name__
     method.__doc__ = f"``ops.{op.__name__}`` over ``axis`` (or PyTorch's ``dim``)."
