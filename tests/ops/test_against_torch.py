@@ -205,3 +205,42 @@ def test_nll_loss(reduction, weighted):
     compare(lambda x, y: ops.nll_loss(x, y, 1, reduction, weight=weight),
             lambda x, y: F.nll_loss(x, y, None if weight is None else torch.tensor(weight),
                                     reduction=reduction), [log_probs], [labels])
+
+
+# --- products, one_hot, and the Tensor methods that take PyTorch's meaning -------------
+def test_products():
+    a, b = _randn(2, 3), _randn(4, 3)
+    compare(np.inner, torch.inner, [a, b])
+    compare(np.outer, torch.outer, [_randn(3), _randn(4)])
+    compare(lambda x, y: np.tensordot(x, y, ([1], [1])),
+            lambda x, y: torch.tensordot(x, y, ([1], [1])), [a, b])
+    compare(np.dot, torch.dot, [_randn(5), _randn(5)])
+
+
+def test_one_hot():
+    labels = np.array([[0, 3], [2, 2]])
+    assert ops.one_hot(labels, 5).tolist() == F.one_hot(torch.tensor(labels), 5).tolist()
+    assert ops.one_hot(labels).tolist() == F.one_hot(torch.tensor(labels)).tolist()
+
+
+def test_methods_with_pytorchs_meaning():
+    x = _randn(3, 1, 4)
+    ours, theirs = Tensor(x), torch.tensor(x)
+    for dim in (0, 2, (0, 2)):
+        np.testing.assert_allclose(ours.var(dim=dim).data, theirs.var(dim=dim).numpy())
+        np.testing.assert_allclose(ours.std(dim=dim, keepdim=True).data,
+                                   theirs.std(dim=dim, keepdim=True).numpy())
+    assert ours.transpose(0, 2).shape == tuple(theirs.transpose(0, 2).shape)
+    assert ours.flatten(1).shape == tuple(theirs.flatten(1).shape)
+    assert ours.squeeze(dim=0).shape == tuple(theirs.squeeze(dim=0).shape)
+    assert ours.expand(2, 3, 5, 4).shape == tuple(theirs.expand(2, 3, 5, 4).shape)
+    assert ours.size() == tuple(theirs.size()) and ours.size(-1) == theirs.size(-1)
+    for n, chunks in ((7, 3), (6, 4), (2, 5)):
+        y = _randn(n)
+        assert [c.shape for c in Tensor(y).chunk(chunks)] == \
+            [tuple(c.shape) for c in torch.tensor(y).chunk(chunks)]
+    m = _randn(3, 4)
+    mask = m > 0
+    compare(lambda t: t.masked_fill(mask, 0.5),
+            lambda t: t.masked_fill(torch.tensor(mask), 0.5), [m])
+    compare(lambda t: t.clamp(-0.5, 0.5), lambda t: t.clamp(-0.5, 0.5), [m])
