@@ -18,7 +18,8 @@ unless the call can only be PyTorch's, and PyTorch's keywords then get PyTorch's
   shape and ``x.size(0)`` its first entry (PyTorch).
 - ``x.flatten(1)`` flattens from dim 1 (PyTorch's start_dim); ``x.squeeze(dim=1)`` leaves
   an axis that is not of length 1 alone (PyTorch) while ``x.squeeze(1)`` refuses (numpy).
-- ``sort``, ``topk`` and ``norm`` are PyTorch's (numpy has no such methods returning values).
+- ``x.sort()`` returns PyTorch's ``(values, indices)`` (ndarray.sort sorts in place and
+  returns None); ``x.norm(p, dim)`` and ``x.topk(k)`` are PyTorch's too.
 """
 
 import numpy as np
@@ -36,7 +37,7 @@ from ops.indexing import gather, getitem
 from ops.linalg import matmul
 from ops.reductions import logsumexp, max, mean, min, norm, prod, std, sum, torch_spelling, var
 from ops.shape import broadcast_to, chunk, expand_dims, flip, reshape, squeeze, swapaxes
-from ops.shape import transpose, tril, triu
+from ops.shape import _axis, _is_int, transpose, tril, triu
 from ops.sorting import argmax, argmin, argsort, max_along, min_along, sort, topk
 
 for _module in (elementwise, reductions, shape, indexing, linalg, functional, losses,
@@ -44,10 +45,6 @@ for _module in (elementwise, reductions, shape, indexing, linalg, functional, lo
                 sorting, products, creation):
     UFUNCS.update(getattr(_module, "UFUNCS", {}))
     FUNCTIONS.update(getattr(_module, "FUNCTIONS", {}))
-
-
-def _is_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 
 def _reversed(op):
@@ -249,21 +246,13 @@ def _flatten(self, start_dim=0, end_dim=-1):
     shape = self.shape
     if not shape:
         return reshape(self, (1,))
-    start = _dim(start_dim, len(shape), "flatten")
-    end = _dim(end_dim, len(shape), "flatten")
+    start = _axis(start_dim, len(shape), "flatten", shape)
+    end = _axis(end_dim, len(shape), "flatten", shape)
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for "
                          f"shape {shape}")
     # (a..., n_start, ..., n_end, b...) -> (a..., n_start * ... * n_end, b...)
     return reshape(self, shape[:start] + (-1,) + shape[end + 1:])
-
-
-def _dim(axis, ndim, name):
-    if not _is_int(axis):
-        raise TypeError(f"{name}: dim must be an int, got {axis!r}")
-    if not -ndim <= axis < ndim:
-        raise IndexError(f"{name}: dim {axis} is out of range for {ndim} dims")
-    return int(axis) % ndim
 
 
 def _squeeze(self, axis=None, *, dim=None):
@@ -273,7 +262,7 @@ def _squeeze(self, axis=None, *, dim=None):
         raise TypeError("squeeze: give axis= or dim=, not both")
     dims = (dim,) if _is_int(dim) else tuple(dim)
     # PyTorch: dims that are not of length 1 are left alone.
-    ones = tuple(d for d in dims if self.shape[_dim(d, self.ndim, "squeeze")] == 1)
+    ones = tuple(d for d in dims if self.shape[_axis(d, self.ndim, "squeeze", self.shape)] == 1)
     return squeeze(self, ones) if ones else self
 
 
@@ -302,7 +291,7 @@ def _chunk(self, chunks, dim=0):
 
 def _unbind(self, dim=0):
     """The slices along ``dim``, that dim removed (PyTorch's unbind)."""
-    dim = _dim(dim, self.ndim, "unbind")
+    dim = _axis(dim, self.ndim, "unbind", self.shape)
     lead = (slice(None),) * dim
     return tuple(self[lead + (i,)] for i in range(self.shape[dim]))
 
