@@ -42,7 +42,7 @@ A few large calls are robust.
 import numpy as np
 
 from autograd.core.registry import call, defop
-from ops.conv_geometry import check_conv, common_dtype, output_size, pair, parse_geometry
+from ops.conv_geometry import check_conv, output_size, pair, parse_geometry, real_dtype
 from ops.kernels import winograd, workspace
 from ops.kernels.im2col import col2im, im2col
 from ops.shape import reshape
@@ -98,7 +98,7 @@ def _channels_first(y, groups):
 
 def _weight_matrix(w, groups):
     """(O, C/G, kh, kw) -> (G, O/G, C/G*kh*kw)."""
-    return w.reshape(groups, w.shape[0] // groups, -1)
+    return w.reshape(groups, w.shape[0] // groups, w.shape[1] * w.shape[2] * w.shape[3])
 
 
 def _extend(y, size):
@@ -165,7 +165,7 @@ def conv2d_forward(x, w, b=None, /, *, stride, padding, dilation, groups):
     """
     b_shape = None if b is None else b.shape
     check_conv("conv2d", x.shape, w.shape, b_shape, stride, padding, dilation, groups)
-    dtype = common_dtype(x, w, b)
+    dtype = real_dtype("conv2d", x, w, b)
     x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
     n, o, kernel = x.shape[0], w.shape[0], w.shape[2:]
     oh, ow = output_size(x.shape[2:], kernel, stride, padding, dilation)
@@ -237,7 +237,7 @@ def conv_transpose2d_forward(y, w, b=None, /, *, out_size, stride, padding, dila
             f"conv_transpose2d: bias shape {b.shape} does not match the {c} "
             f"output channels of w {w.shape} (groups={groups})"
         )
-    dtype = common_dtype(y, w, b)
+    dtype = real_dtype("conv_transpose2d", y, w, b)
     y, w = _extend(y.astype(dtype, copy=False), full), w.astype(dtype, copy=False)
     if max(padding) <= 2 and _use_winograd(w.shape, n, full, stride, dilation, groups,
                                            dtype.itemsize):
@@ -306,7 +306,7 @@ def conv2d_weight_grad_forward(x, y, *, kernel_size, stride, padding, dilation, 
             f"{tuple(kernel_size)} (stride {stride}, padding {padding}, dilation "
             f"{dilation})"
         )
-    dtype = common_dtype(x, y)
+    dtype = real_dtype("conv2d_weight_grad", x, y)
     x, y = x.astype(dtype, copy=False), _extend(y.astype(dtype, copy=False), full)
     if _use_winograd(w_shape, x.shape[0], full, stride, dilation, groups, dtype.itemsize):
         if tiles is None or tiles.dtype != dtype:
@@ -378,6 +378,7 @@ def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     (2, 6, 8)
     """
     xs, ws = x.shape, w.shape
+    real_dtype("conv1d", x, w, b)
     if len(xs) != 3 or len(ws) != 3:
         raise ValueError(
             f"conv1d: expected x (N, C, L) and w (C_out, C_in // groups, k), "

@@ -1,38 +1,71 @@
-"""Geometry of the convolutions in ops/conv.py: argument parsing and shape checks that name
-the op and the offending shapes."""
+"""Arguments of the convolution and pooling ops and layers: one parser for ints and pairs of
+ints, the dtype the ops compute in, and shape checks, each error naming the op (or layer),
+the argument and the offending shapes or values."""
+
+import numbers
 
 import numpy as np
 
 from ops.kernels.im2col import conv_out_size
 
 
-def pair(v, what, name, least):
-    """v as a pair of ints >= least (an int stands for both)."""
-    if isinstance(v, (int, np.integer)):
-        values = (v, v)
+def _is_int(value):
+    # bool is an Integral, but True as a stride is a mistake, not a 1
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def integer(value, what, name, least):
+    """value as an int >= least; TypeError for a non-integer, ValueError when too small."""
+    if not _is_int(value):
+        raise TypeError(f"{name}: {what} must be an int, got {value!r}")
+    if value < least:
+        raise ValueError(f"{name}: {what} must be >= {least}, got {value!r}")
+    return int(value)
+
+
+def pair(value, what, name, least):
+    """value as a pair of ints >= least (an int stands for both).
+
+    TypeError for anything but an int or a tuple or list of ints (``2.5``, ``"2"``),
+    ValueError for a sequence of another length or a value below ``least``.
+    """
+    if _is_int(value):
+        values = (value, value)
+    elif isinstance(value, (tuple, list)) and all(_is_int(v) for v in value):
+        values = tuple(value)
     else:
-        values = tuple(v) if isinstance(v, (tuple, list)) else ()  # e.g. 1.5: not a pair
-    if len(values) != 2 or not all(isinstance(e, (int, np.integer)) and e >= least
-                                   for e in values):
-        raise ValueError(f"{name}: {what} must be an int or a pair of ints >= {least}, got {v!r}")
+        raise TypeError(f"{name}: {what} must be an int or a pair of ints, got {value!r}")
+    if len(values) != 2:
+        raise ValueError(f"{name}: {what} must be an int or a pair of ints, got {value!r}")
+    if min(values) < least:
+        raise ValueError(f"{name}: {what} must be >= {least}, got {value!r}")
     return int(values[0]), int(values[1])
 
 
 def parse_geometry(name, stride, padding, dilation, groups):
     """Keyword arguments for the conv ops: stride, padding, dilation as pairs, groups."""
-    if not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
     return {
         "stride": pair(stride, "stride", name, 1),
         "padding": pair(padding, "padding", name, 0),
         "dilation": pair(dilation, "dilation", name, 1),
-        "groups": int(groups),
+        "groups": integer(groups, "groups", name, 1),
     }
 
 
-def common_dtype(*arrays):
-    """The float dtype the conv ops compute in: float32 or float64."""
-    dtype = np.result_type(*[a.dtype for a in arrays if a is not None])
+def real_dtype(name, *arrays):
+    """The float dtype the conv and pooling ops compute in: the arrays' numpy result type
+    when that is float32 or float64, else float64 (ints, bool, float16).
+
+    Complex, object, string and other non-numeric arrays raise a TypeError naming ``name``:
+    casting them would drop the imaginary part or fail inside numpy.
+    """
+    dtypes = [a.dtype for a in arrays if a is not None]
+    for dtype in dtypes:
+        if dtype.kind not in "biuf":
+            raise TypeError(
+                f"{name}: expected real numbers (float, int or bool arrays), got dtype {dtype}"
+            )
+    dtype = np.result_type(*dtypes)
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 

@@ -10,20 +10,12 @@ import numpy as np
 
 from autograd.core.registry import call, defop
 from autograd.core.tensor import Tensor
+from ops.conv_geometry import pair, real_dtype
 from ops.kernels import pool as kernels
 from ops.kernels import workspace
 from ops.reductions import mean
 
 __all__ = ["max_pool2d", "avg_pool2d", "global_avg_pool2d"]
-
-
-def _pair(value, what, name):
-    if isinstance(value, (int, np.integer)):
-        return int(value), int(value)
-    pair = tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
-        raise ValueError(f"{name}: {what} must be an int or a pair of ints, got {value!r}")
-    return int(pair[0]), int(pair[1])
 
 
 def pool_geometry(name, shape, kernel_size, stride, padding):
@@ -33,14 +25,9 @@ def pool_geometry(name, shape, kernel_size, stride, padding):
     """
     if len(shape) != 4:
         raise ValueError(f"{name}: expected x of shape (N, C, H, W), got shape {shape}")
-    k = _pair(kernel_size, "kernel_size", name)
-    s = k if stride is None else _pair(stride, "stride", name)
-    p = _pair(padding, "padding", name)
-    if min(k) < 1 or min(s) < 1 or min(p) < 0:
-        raise ValueError(
-            f"{name}: kernel_size {k} and stride {s} must be positive and padding {p} "
-            "non-negative"
-        )
+    k = pair(kernel_size, "kernel_size", name, 1)
+    s = k if stride is None else pair(stride, "stride", name, 1)
+    p = pair(padding, "padding", name, 0)
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
         raise ValueError(f"{name}: padding {p} must be at most half the kernel size {k}")
     h, w = shape[2], shape[3]
@@ -55,11 +42,11 @@ def pool_geometry(name, shape, kernel_size, stride, padding):
 
 
 def _planes(name, x):
-    """x (N, C, H, W) -> contiguous (N * C, H, W), the kernels' layout."""
-    if x.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{name}: expected a float32 or float64 array, got dtype {x.dtype}")
+    """x (N, C, H, W) -> contiguous (N * C, H, W) of float32 or float64, the kernels'
+    layout (other real dtypes are computed in float64)."""
     n, c, h, w = x.shape
-    return np.ascontiguousarray(x).reshape(n * c, h, w)  # (N, C, H, W) -> (N*C, H, W)
+    x = np.ascontiguousarray(x, dtype=real_dtype(name, x))
+    return x.reshape(n * c, h, w)  # (N, C, H, W) -> (N*C, H, W)
 
 
 # --- max pooling ----------------------------------------------------------------------
@@ -68,7 +55,7 @@ def max_pool2d_forward(x, /, kernel_size, stride=None, padding=0):
         "max_pool2d", x.shape, kernel_size, stride, padding)
     n, c, h, w = x.shape
     planes = _planes("max_pool2d", x)
-    out = workspace.empty((n * c, oh, ow), x.dtype)
+    out = workspace.empty((n * c, oh, ow), planes.dtype)
     index_dtype = np.int32 if h * w < 2**31 else np.int64  # int32 halves argmax's traffic
     argmax = workspace.empty((n * c, oh, ow), index_dtype)
     kernel = kernels.pick(kernels.max_pool2d_forward, kernels.max_pool2d_forward_serial, x.size)
@@ -147,9 +134,10 @@ def avg_pool2d_forward(x, /, kernel_size, stride=None, padding=0, count_include_
     geometry = pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding)
     (kh, kw), (sh, sw), (ph, pw), (oh, ow) = geometry
     n, c = x.shape[:2]
-    out = workspace.empty((n * c, oh, ow), x.dtype)
+    planes = _planes("avg_pool2d", x)
+    out = workspace.empty((n * c, oh, ow), planes.dtype)
     kernel = kernels.pick(kernels.avg_pool2d_forward, kernels.avg_pool2d_forward_serial, x.size)
-    kernel(_planes("avg_pool2d", x), kh, kw, sh, sw, ph, pw, bool(count_include_pad), out)
+    kernel(planes, kh, kw, sh, sw, ph, pw, bool(count_include_pad), out)
     return out.reshape(n, c, oh, ow), geometry  # (N*C, OH, OW) -> (N, C, OH, OW)
 
 
@@ -210,7 +198,10 @@ def global_avg_pool2d(x, keepdims=False):
     >>> ops.global_avg_pool2d(Tensor(np.ones((2, 3, 4, 4)))).shape
     (2, 3)
     """
-    shape = x.shape if isinstance(x, Tensor) else np.shape(x)
+    if not isinstance(x, Tensor):
+        x = np.asarray(x)
+    real_dtype("global_avg_pool2d", x)
+    shape = x.shape
     if len(shape) != 4 or shape[2] < 1 or shape[3] < 1:
         raise ValueError(
             f"global_avg_pool2d: expected x of shape (N, C, H, W) with H, W >= 1, got {shape}"

@@ -1,21 +1,14 @@
 """Image layers over NCHW inputs: Conv2d, MaxPool2d, AvgPool2d."""
 
 import math
-import numbers
 
 import ops
 from autograd.nn import init
 from autograd.nn.layers import check_input, empty_param
 from autograd.nn.module import Module
+from ops.conv_geometry import integer, pair
 
 __all__ = ["AvgPool2d", "Conv2d", "MaxPool2d"]
-
-
-def _pair(value, what, name):
-    pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, numbers.Integral) for v in pair):
-        raise ValueError(f"{name}: {what} must be an int or a pair of ints, got {value!r}")
-    return int(pair[0]), int(pair[1])
 
 
 class Conv2d(Module):
@@ -31,22 +24,29 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, dtype=None):
         super().__init__()
-        if groups < 1 or in_channels % groups or out_channels % groups:
+        in_channels = integer(in_channels, "in_channels", "Conv2d", 0)
+        out_channels = integer(out_channels, "out_channels", "Conv2d", 0)
+        groups = integer(groups, "groups", "Conv2d", 1)
+        if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"Conv2d: in_channels {in_channels} and out_channels {out_channels} must both "
                 f"be divisible by groups {groups}"
             )
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = _pair(stride, "stride", "Conv2d")
-        self.padding = _pair(padding, "padding", "Conv2d")
-        self.dilation = _pair(dilation, "dilation", "Conv2d")
+        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d", 1)
+        self.stride = pair(stride, "stride", "Conv2d", 1)
+        self.padding = pair(padding, "padding", "Conv2d", 0)
+        self.dilation = pair(dilation, "dilation", "Conv2d", 1)
         shape = (out_channels, in_channels // groups) + self.kernel_size
         self.weight = empty_param(shape, dtype)
         self.register_parameter("bias", empty_param(out_channels, dtype) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):
+        if self.weight.size == 0:  # no inputs (fan_in 0) or no outputs: nothing to draw
+            if self.bias is not None:
+                init.zeros_(self.bias)
+            return
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in, _ = init.fans(self.weight.shape)
@@ -75,9 +75,9 @@ class _Pool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         name = type(self).__name__
-        self.kernel_size = _pair(kernel_size, "kernel_size", name)
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", name)
-        self.padding = _pair(padding, "padding", name)
+        self.kernel_size = pair(kernel_size, "kernel_size", name, 1)
+        self.stride = self.kernel_size if stride is None else pair(stride, "stride", name, 1)
+        self.padding = pair(padding, "padding", name, 0)
 
     def _check(self, x):
         check_input(self, x, (4,), what="shape (N, C, H, W)")

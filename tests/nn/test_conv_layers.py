@@ -116,6 +116,37 @@ def test_conv2d_bad_input_and_arguments():
         nn.Conv2d(3, 8, (3, 3, 3))
 
 
+@pytest.mark.parametrize("args, kwargs, error, message", [
+    # a kernel of 0 once raised ZeroDivisionError from the initialisation
+    ((3, 4, 0), {}, ValueError, "Conv2d: kernel_size must be >= 1, got 0"),
+    ((3, 4, (3, 0)), {}, ValueError, r"Conv2d: kernel_size must be >= 1, got \(3, 0\)"),
+    # negative sizes once gave numpy's "negative dimensions are not allowed"
+    ((-3, 4, 3), {}, ValueError, "Conv2d: in_channels must be >= 0, got -3"),
+    ((3, -4, 3), {}, ValueError, "Conv2d: out_channels must be >= 0, got -4"),
+    ((3, 4, -1), {}, ValueError, "Conv2d: kernel_size must be >= 1, got -1"),
+    # these were accepted and failed only at the first forward
+    ((3, 4, 3), {"stride": 0}, ValueError, "Conv2d: stride must be >= 1, got 0"),
+    ((3, 4, 3), {"padding": -1}, ValueError, "Conv2d: padding must be >= 0, got -1"),
+    ((3, 4, 3), {"dilation": 0}, ValueError, "Conv2d: dilation must be >= 1, got 0"),
+    ((3, 4, 3), {"groups": 0}, ValueError, "Conv2d: groups must be >= 1, got 0"),
+    ((3.0, 4, 3), {}, TypeError, "Conv2d: in_channels must be an int, got 3.0"),
+    ((3, 4, 2.5), {}, TypeError, "Conv2d: kernel_size must be an int or a pair of ints, got 2.5"),
+])
+def test_conv2d_bad_sizes_name_the_layer_and_argument(args, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        nn.Conv2d(*args, **kwargs)
+
+
+def test_conv2d_without_channels_builds_and_runs():
+    # as in PyTorch; the initialisation has nothing to draw
+    conv = nn.Conv2d(0, 4, 3, dtype=np.float64)
+    assert conv.weight.shape == (4, 0, 3, 3)
+    np.testing.assert_array_equal(conv.bias.data, np.zeros(4))
+    out = conv(Tensor(np.zeros((2, 0, 5, 5))))
+    assert out.shape == (2, 4, 3, 3)
+    assert nn.Conv2d(3, 0, 3)(Tensor(np.zeros((2, 3, 5, 5), np.float32))).shape == (2, 0, 3, 3)
+
+
 POOL_CASES = [{"kernel_size": 2}, {"kernel_size": 3, "stride": 1, "padding": 1},
               {"kernel_size": (2, 3), "stride": (1, 2)}]
 
@@ -148,3 +179,19 @@ def test_pool_repr_and_bad_input():
         pool(Tensor(np.zeros((4, 4))))
     with pytest.raises(ValueError, match=re.escape("AvgPool2d(kernel_size=(3, 3)")):
         nn.AvgPool2d(3)(Tensor(np.zeros((1, 1, 4))))
+
+
+@pytest.mark.parametrize("layer", [nn.MaxPool2d, nn.AvgPool2d])
+def test_pool_bad_sizes_name_the_layer_and_argument(layer):
+    name = layer.__name__
+    # 2.5 once raised "'float' object is not iterable"; 0 and -1 built a layer that failed
+    # at its first forward
+    with pytest.raises(TypeError, match=f"{name}: kernel_size must be an int or a pair of "
+                                        "ints, got 2.5"):
+        layer(2.5)
+    with pytest.raises(ValueError, match=f"{name}: kernel_size must be >= 1, got 0"):
+        layer(0)
+    with pytest.raises(ValueError, match=f"{name}: stride must be >= 1, got -1"):
+        layer(2, stride=-1)
+    with pytest.raises(ValueError, match=f"{name}: padding must be >= 0, got -1"):
+        layer(2, padding=-1)

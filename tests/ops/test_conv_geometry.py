@@ -1,13 +1,15 @@
 """ops/conv_geometry.py: argument parsing and shape checks, directly and through the conv
 ops, whose errors name the op and the offending shapes or values."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import ops
-from ops.conv_geometry import check_conv, common_dtype, output_size, pair, parse_geometry
+from ops.conv_geometry import check_conv, integer, output_size, pair, parse_geometry, real_dtype
 from tests import naive
 
 
@@ -16,25 +18,46 @@ def test_pair():
     assert pair(3, "stride", "conv2d", 1) == (3, 3)
     assert pair((1, 2), "stride", "conv2d", 1) == (1, 2)
     assert pair(np.int64(0), "padding", "conv2d", 0) == (0, 0)
-    for bad in (0, (1, 0), (1, 2, 3), 1.5, (1, 2.0)):
-        with pytest.raises(ValueError, match=r"conv2d: stride must be an int or a pair"):
+    assert pair([2, 3], "stride", "conv2d", 1) == (2, 3)
+    for bad in (1.5, (1, 2.0), "2", None, True, (1, None)):
+        with pytest.raises(TypeError, match=r"conv2d: stride must be an int or a pair of ints"):
             pair(bad, "stride", "conv2d", 1)
+    with pytest.raises(ValueError, match=r"conv2d: stride must be an int or a pair of ints"):
+        pair((1, 2, 3), "stride", "conv2d", 1)
+    for bad in (0, (1, 0), -2):
+        with pytest.raises(ValueError, match=r"conv2d: stride must be >= 1, got"):
+            pair(bad, "stride", "conv2d", 1)
+
+
+def test_integer():
+    assert integer(np.int32(3), "groups", "conv2d", 1) == 3
+    with pytest.raises(TypeError, match="Conv2d: in_channels must be an int, got 2.0"):
+        integer(2.0, "in_channels", "Conv2d", 0)
+    with pytest.raises(ValueError, match="Conv2d: in_channels must be >= 0, got -1"):
+        integer(-1, "in_channels", "Conv2d", 0)
 
 
 def test_parse_geometry():
     assert parse_geometry("conv2d", 2, (1, 0), 1, 4) == {
         "stride": (2, 2), "padding": (1, 0), "dilation": (1, 1), "groups": 4}
-    for groups in (0, 1.0, None):
-        with pytest.raises(ValueError, match="conv_transpose2d: groups must be a positive int"):
+    with pytest.raises(ValueError, match="conv_transpose2d: groups must be >= 1, got 0"):
+        parse_geometry("conv_transpose2d", 1, 0, 1, 0)
+    for groups in (1.0, None):
+        with pytest.raises(TypeError, match="conv_transpose2d: groups must be an int"):
             parse_geometry("conv_transpose2d", 1, 0, 1, groups)
 
 
-def test_common_dtype():
+def test_real_dtype():
     f32, f64 = np.zeros(1, np.float32), np.zeros(1)
-    assert common_dtype(f32, f32, None) == np.float32
-    assert common_dtype(f32, f64) == np.float64
-    assert common_dtype(np.zeros(1, np.int64), f32) == np.float64  # ints compute in float64
-    assert common_dtype(np.zeros(1, np.float16)) == np.float64
+    assert real_dtype("conv2d", f32, f32, None) == np.float32
+    assert real_dtype("conv2d", f32, f64) == np.float64
+    assert real_dtype("conv2d", np.zeros(1, np.int64), f32) == np.float64  # ints: float64
+    assert real_dtype("conv2d", np.zeros(1, np.float16)) == np.float64
+    assert real_dtype("conv2d", np.zeros(1, bool)) == np.float64
+    for bad in (np.zeros(1, complex), np.zeros(1, object), np.array(["a"]),
+                np.zeros(1, "datetime64[s]")):
+        with pytest.raises(TypeError, match=f"conv2d: expected real numbers.*{re.escape(str(bad.dtype))}"):
+            real_dtype("conv2d", f32, bad)
 
 
 @given(st.integers(1, 12), st.integers(1, 4), st.integers(1, 3), st.integers(0, 3),
@@ -92,6 +115,19 @@ def test_bad_bias():
 def test_conv_transpose2d_bad_geometry(x_shape, w_shape, kwargs, message):
     with pytest.raises(ValueError, match=message):
         ops.conv_transpose2d(np.zeros(x_shape), np.zeros(w_shape), **kwargs)
+
+
+@pytest.mark.parametrize("dtype", [complex, object, "U3"])
+def test_non_real_arrays_are_refused(dtype):
+    # complex once lost its imaginary part, object arrays were cast, strings failed in numpy
+    x, w = np.ones((1, 2, 4, 4)).astype(dtype), np.ones((3, 2, 3, 3)).astype(dtype)
+    real_x, real_w = np.ones((1, 2, 4, 4)), np.ones((3, 2, 3, 3))
+    for name, args in [("conv2d", (x, real_w)), ("conv2d", (real_x, w)),
+                       ("conv2d", (real_x, real_w, np.ones(3).astype(dtype))),
+                       ("conv_transpose2d", (x[:, :, :2, :2], real_w[:2])),
+                       ("conv1d", (x[:, :, 0], real_w[:, :, 0]))]:
+        with pytest.raises(TypeError, match=f"{name}: expected real numbers"):
+            getattr(ops, name)(*args)
 
 
 def test_conv1d_bad_geometry():

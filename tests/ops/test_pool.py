@@ -100,14 +100,47 @@ def test_bad_geometry_raises_value_error_naming_shapes():
         ops.max_pool2d(x, 3, padding=2)
     with pytest.raises(ValueError, match=r"\(N, C, H, W\), got shape \(2, 3, 3\)"):
         ops.avg_pool2d(np.zeros((2, 3, 3)), 2)
-    with pytest.raises(ValueError, match=r"stride \(0, 0\) must be positive"):
+    with pytest.raises(ValueError, match=r"max_pool2d: stride must be >= 1, got 0"):
         ops.max_pool2d(x, 2, stride=0)
+    with pytest.raises(ValueError, match=r"avg_pool2d: padding must be >= 0, got -1"):
+        ops.avg_pool2d(x, 2, padding=-1)
     with pytest.raises(ValueError, match="kernel_size must be an int or a pair"):
         ops.max_pool2d(x, (2, 2, 2))
     with pytest.raises(ValueError, match=r"global_avg_pool2d: .* got \(2, 3\)"):
         ops.global_avg_pool2d(np.zeros((2, 3)))
-    with pytest.raises(TypeError, match="max_pool2d: expected a float32 or float64 array"):
-        ops.max_pool2d(np.zeros((1, 1, 2, 2), dtype=np.int64), 2)
+
+
+def test_non_integer_sizes_name_the_op_and_argument():
+    # 2.5 once reached tuple() and raised "'float' object is not iterable"
+    x = np.zeros((1, 1, 4, 4))
+    with pytest.raises(TypeError, match=r"max_pool2d: kernel_size must be an int or a pair "
+                                        r"of ints, got 2.5"):
+        ops.max_pool2d(x, 2.5)
+    with pytest.raises(TypeError, match=r"avg_pool2d: stride must be an int or a pair of ints, "
+                                        r"got \(1, 1.5\)"):
+        ops.avg_pool2d(x, 2, stride=(1, 1.5))
+    with pytest.raises(TypeError, match=r"max_pool2d: padding must be an int"):
+        ops.max_pool2d(x, 2, padding=None)
+
+
+@pytest.mark.parametrize("dtype", [complex, object, "U3"])
+def test_non_real_arrays_are_refused(dtype):
+    # global_avg_pool2d once averaged complex and object arrays without complaint
+    x = np.ones((1, 1, 4, 4)).astype(dtype)
+    for name, op in [("max_pool2d", ops.max_pool2d), ("avg_pool2d", ops.avg_pool2d)]:
+        with pytest.raises(TypeError, match=f"{name}: expected real numbers.*{x.dtype}"):
+            op(x, 2)
+    with pytest.raises(TypeError, match=f"global_avg_pool2d: expected real numbers"):
+        ops.global_avg_pool2d(x)
+
+
+def test_integer_and_bool_images_pool_in_float64():
+    x = np.arange(16).reshape(1, 1, 4, 4)
+    for op in (ops.max_pool2d, ops.avg_pool2d):
+        out = op(x, 2)
+        assert out.dtype == np.float64
+        np.testing.assert_array_equal(out.data, op(x.astype(np.float64), 2).data)
+    assert ops.max_pool2d(x > 7, 2).dtype == np.float64
 
 
 # --- gradients ------------------------------------------------------------------------
