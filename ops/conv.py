@@ -1,7 +1,7 @@
 """Convolutions: ``conv2d``, ``conv1d`` and ``conv_transpose2d`` (PyTorch semantics, NCHW).
 
-Three registered ops, each bilinear, close under differentiation, so gradients of any order
-flow through convolutions (``create_graph=True``)::
+Three registered ops carry the 2-D convolution, each bilinear, closed under
+differentiation, so gradients of any order flow through convolutions (``create_graph``)::
 
     conv2d(x, w)               x (N, C, H, W), w (O, C/G, kh, kw)  -> y (N, O, oh, ow)
     conv_transpose2d(y, w)     conv2d's adjoint in x                -> x (N, C, H, W)
@@ -13,45 +13,40 @@ With A, B, C for them (same geometry), the VJPs for an upstream gradient g are
     B(y, w):  gy = A(g, w)   gw = C(g, y)
     C(x, y):  gx = B(y, g)   gy = A(x, g)
 
+``conv1d`` is conv2d over a height of 1, registered as its own op so that its checks and
+errors speak of (N, C, L). ``padding='same'`` with an even kernel pads the larger half on
+both sides and drops the first output row or column (ops/conv_geometry.py); the VJPs put
+that row of g back as zeros. Each op parses and checks its arguments once, into a
+``ConvGeometry`` it saves for its VJP.
+
 Two algorithms run them:
 
 - Winograd F(2x2, 3x3) (ops/kernels/winograd.py) for 3x3, stride-1, undilated, ungrouped
-  convolutions whose im2col columns would be large (``_use_winograd`` says when, and why):
+  convolutions whose im2col columns would be large (``_use_winograd`` says when):
   16 BLAS GEMMs between tile transforms, 2.25x fewer multiplications than im2col. conv2d
-  keeps its input tiles (4x the size of x), and the weight gradient reuses them. Measured
-  against im2col, interleaved, on 2 cores (forward / forward+backward, N=64): 32->64 at
-  28x28 18.6 -> 15.2 / 52.0 -> 43.8 ms, 64->64 at 14x14 10.0 -> 7.3 / 27.5 -> 20.5 ms.
+  keeps its input tiles (4x the size of x), and the weight gradient reuses them.
 - im2col/col2im (numba, ops/kernels/im2col.py) around one BLAS GEMM per group over the whole
   batch for everything else; conv2d keeps its columns for the weight gradient. Only when
   the columns (kh * kw times the size of x) would pass ``CHUNK_BYTES`` does an op unfold a
-  chunk of the batch at a time (and conv2d saves nothing; backward unfolds x again).
+  chunk of the batch at a time (and conv2d saves nothing; backward unfolds x again): a few
+  large BLAS calls hold up on a loaded machine where many small ones did not.
 
-Large arrays come from ops/kernels/workspace.py, which reuses freed blocks: writing fresh
-pages from two threads was up to 30x slower than reusing memory.
-
-Measured choices (main benchmark shape, 2 cores): im2col and col2im pick the parallel build
-by size. With numba's OpenMP workers spinning while idle, they and OpenBLAS's workers fought
-between a parallel region and the GEMM (forward+backward 80-130 ms parallel vs 55-85 ms
-serial); with OMP_WAIT_POLICY=PASSIVE (ops/kernels/config.py) the parallel build wins:
-59-65 ms vs 76-96 ms serial, measured back to back.
-Small, cache-sized chunks are ~20% faster on one thread, but every chunk is another BLAS
-call waiting for both of its threads; on a loaded machine that made the shape 2-20x slower.
-A few large calls are robust.
+Large arrays come from ops/kernels/workspace.py, which reuses freed blocks instead of
+writing fresh pages. benchmarks/README.md has the measurements behind these choices.
 """
 
 import numpy as np
 
 from autograd.core.registry import call, defop
-from ops.conv_geometry import check_conv, output_size, pair, parse_geometry, real_dtype
+from ops.conv_geometry import conv_geometry, integer, pair, real_arrays, transpose_geometry
 from ops.kernels import winograd, workspace
 from ops.kernels.im2col import col2im, im2col
-from ops.shape import reshape
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d"]
 
 # At most this many bytes of columns exist at once (see the module docstring).
 CHUNK_BYTES = 128 * 2**20
-# im2col/col2im build: False serial (see the module docstring), True parallel, None by size.
+# im2col/col2im build: False serial, True parallel, None by size (benchmarks/README.md).
 PARALLEL_KERNELS = None
 # Winograd for 3x3, stride 1, undilated, ungrouped convolutions with at least this many
 # channels in and out and this many bytes of im2col columns (see _use_winograd); False
@@ -111,12 +106,6 @@ def _extend(y, size):
     return out
 
 
-def _crop(t, like):
-    """A gradient for ``like`` from one over its zero extension (see _extend)."""
-    h, w = like.shape[2:]
-    return t if tuple(t.shape[2:]) == (h, w) else t[:, :, :h, :w]
-
-
 def _unfold(x, kernel, stride, padding, dilation, groups):
     """x (N, C, H, W) -> (G, C/G*kh*kw, N*oh*ow)."""
     cols = im2col(x, kernel, stride, padding, dilation, PARALLEL_KERNELS)
@@ -155,198 +144,69 @@ def _winograd_conv(x, u, padding, out_shape):
     return winograd.output_tiles(m, out_shape), v
 
 
-# --- conv2d ---------------------------------------------------------------------------
-def conv2d_forward(x, w, b=None, /, *, stride, padding, dilation, groups):
-    """x (N, C, H, W), w (O, C/G, kh, kw), b (O,) or None -> out (N, O, oh, ow).
+def _drop_start(out, crop):
+    """out (N, O, oh, ow) without its first crop[0] rows and crop[1] columns ('same'
+    padding with an even kernel), contiguous."""
+    if crop == (0, 0):
+        return out
+    return np.ascontiguousarray(out[:, :, crop[0]:, crop[1]:])
 
-    saved: what conv2d_weight_grad can reuse, as its keyword arguments: Winograd's input
-    tiles ``{"tiles": V}``, or x's columns ``{"cols": (G, C/G*kh*kw, N*oh*ow)}`` when the
-    batch was unfolded in one chunk, else ``{}``.
+
+def _convolve(x, w, b, geometry):
+    """x (N, C, H, W), w (O, C/G, kh, kw), b (O,) or None, all of one float dtype ->
+    (out (N, O, oh, ow), unfolded), (oh, ow) = geometry.out_size (before any crop).
+
+    unfolded: what conv2d_weight_grad can reuse, Winograd's input tiles (16, C, T), or x's
+    columns (G, C/G*kh*kw, N*oh*ow) when the batch was unfolded in one chunk, else None.
     """
-    b_shape = None if b is None else b.shape
-    check_conv("conv2d", x.shape, w.shape, b_shape, stride, padding, dilation, groups)
-    dtype = real_dtype("conv2d", x, w, b)
-    x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
-    n, o, kernel = x.shape[0], w.shape[0], w.shape[2:]
-    oh, ow = output_size(x.shape[2:], kernel, stride, padding, dilation)
-    w3 = _weight_matrix(w, groups)  # (G, O/G, C/G*kh*kw)
-    bias = None if b is None else b.astype(dtype, copy=False).reshape(o, 1, 1)
+    stride, padding, dilation, groups = (geometry.stride, geometry.padding,
+                                         geometry.dilation, geometry.groups)
+    n, o, dtype = x.shape[0], w.shape[0], x.dtype
+    oh, ow = geometry.out_size
+    bias = None if b is None else b.reshape(o, 1, 1)
     if _use_winograd(w.shape, n, (oh, ow), stride, dilation, groups, dtype.itemsize):
         out, tiles = _winograd_conv(x, winograd.filter_tiles(w), padding, (n, o, oh, ow))
         if bias is not None:
             out += bias
-        return out, {"tiles": tiles}
+        return out, tiles
+    w3 = _weight_matrix(w, groups)  # (G, O/G, C/G*kh*kw)
     out = workspace.empty((n, o, oh, ow), dtype)
     chunks = _chunks(n, w3.shape[2] * groups * oh * ow * dtype.itemsize)
+    cols = None
     for n0, n1 in chunks:
-        cols = _unfold(x[n0:n1], kernel, stride, padding, dilation, groups)
+        cols = _unfold(x[n0:n1], geometry.kernel, stride, padding, dilation, groups)
         prod = _gemm(w3, cols)  # (G, O/G, C/G*kh*kw) @ (G, C/G*kh*kw, nb*oh*ow)
         prod = prod.reshape(o, n1 - n0, oh, ow).transpose(1, 0, 2, 3)  # -> (nb, O, oh, ow)
         if bias is None:
             out[n0:n1] = prod
         else:
             np.add(prod, bias, out=out[n0:n1])
-    return out, ({"cols": cols} if len(chunks) == 1 else {})
+    return out, (cols if len(chunks) == 1 else None)
 
 
-def conv2d_vjp(g, ctx):
-    """g (N, O, oh, ow) -> gx (N, C, H, W) = B(g, w), gw (O, C/G, kh, kw) = C(x, g),
-    gb (O,) = g summed over N, oh, ow."""
-    x, w = ctx.inputs[0], ctx.inputs[1]
-    geometry = ctx.params
+def _conv_vjp(g, x, w, geometry, unfolded, needs):
+    """conv2d's VJP, shared with conv1d: g (N, O, oh - crop, ow - crop) -> gx (N, C, H, W)
+    = B(g, w), gw (O, C/G, kh, kw) = C(x, g), gb (O,) = g summed over N, oh, ow.
+
+    Arrays in backward, Tensors under create_graph (np.pad dispatches to ops.pad).
+    """
+    if geometry.crop != (0, 0):  # the rows and columns the forward dropped get no gradient
+        ch, cw = geometry.crop
+        g = np.pad(g, ((0, 0), (0, 0), (ch, 0), (cw, 0)))  # -> (N, O, oh, ow)
     gx = gw = gb = None
-    if ctx.needs[0]:
-        gx = call(_conv_transpose2d, g, w, None, out_size=tuple(x.shape[2:]), **geometry)
-    if ctx.needs[1]:
-        gw = call(
-            conv2d_weight_grad, x, g, kernel_size=tuple(w.shape[2:]), **ctx.saved, **geometry
-        )
-    if ctx.needs[2]:
+    if needs[0]:
+        gx = call(conv_transpose2d, g, w, None, **geometry.params,
+                  output_padding=geometry.output_padding(x.shape[2:]))
+    if needs[1]:
+        gw = call(conv2d_weight_grad, x, g, kernel_size=geometry.kernel, **geometry.params,
+                  unfolded=unfolded)
+    if needs[2]:
         gb = g.sum(axis=(0, 2, 3))
     return gx, gw, gb
 
 
-_conv2d = defop(
-    "conv2d", conv2d_forward, conv2d_vjp,
-    doc="Cross-correlation of x with w, plus b.  VJP: (conv_transpose2d(g, w), "
-    "conv2d_weight_grad(x, g), g summed over N, oh, ow)",
-)
-
-
-# --- its adjoints -----------------------------------------------------------------------
-def conv_transpose2d_forward(y, w, b=None, /, *, out_size, stride, padding, dilation, groups):
-    """y (N, O, oh, ow), w (O, C/G, kh, kw), b (C,) or None -> out (N, C, H, W) with
-    (H, W) = out_size: the adjoint of conv2d(., w) in its input, plus b."""
-    if y.ndim != 4 or w.ndim != 4:
-        raise ValueError(
-            f"conv_transpose2d: expected x (N, C_in, H, W) and w (C_in, "
-            f"C_out // groups, kh, kw), got x {y.shape} and w {w.shape}"
-        )
-    n, o, c = y.shape[0], w.shape[0], w.shape[1] * groups
-    x_shape = (n, c) + tuple(out_size)
-    check_conv("conv_transpose2d", x_shape, w.shape, None, stride, padding, dilation, groups)
-    full = output_size(out_size, w.shape[2:], stride, padding, dilation)
-    if y.shape[:2] != (n, o) or y.shape[2] > full[0] or y.shape[3] > full[1]:
-        raise ValueError(
-            f"conv_transpose2d: x {y.shape} does not fit w {w.shape} and output "
-            f"size {tuple(out_size)}; expected x {(n, o) + full} (stride {stride}, "
-            f"padding {padding}, dilation {dilation}, groups {groups})"
-        )
-    if b is not None and b.shape != (c,):
-        raise ValueError(
-            f"conv_transpose2d: bias shape {b.shape} does not match the {c} "
-            f"output channels of w {w.shape} (groups={groups})"
-        )
-    dtype = real_dtype("conv_transpose2d", y, w, b)
-    y, w = _extend(y.astype(dtype, copy=False), full), w.astype(dtype, copy=False)
-    if max(padding) <= 2 and _use_winograd(w.shape, n, full, stride, dilation, groups,
-                                           dtype.itemsize):
-        # Stride 1: the adjoint is a convolution of y with w turned 180 degrees, its in and
-        # out channels swapped, (O, C, kh, kw) -> (C, O, kh, kw), and padding 2 - p.
-        w_turned = w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]
-        pad = (2 - padding[0], 2 - padding[1])
-        out, _ = _winograd_conv(y, winograd.filter_tiles(w_turned), pad, (n, c) + tuple(out_size))
-        if b is not None:
-            out += b.astype(dtype, copy=False).reshape(c, 1, 1)
-        return out, None
-    # (G, O/G, C/G*kh*kw) -> (G, C/G*kh*kw, O/G), a small copy BLAS reads row by row
-    wt = np.ascontiguousarray(_weight_matrix(w, groups).transpose(0, 2, 1))
-    out = workspace.empty((n, c) + tuple(out_size), dtype)
-    for n0, n1 in _chunks(n, wt.shape[1] * groups * full[0] * full[1] * dtype.itemsize):
-        cols = _gemm(wt, _channels_first(y[n0:n1], groups))  # (G, C/G*kh*kw, nb*oh*ow)
-        cols = cols.reshape((c,) + w.shape[2:] + (n1 - n0,) + full)  # (C, kh, kw, nb, oh, ow)
-        col2im(cols, out_size, stride, padding, dilation, PARALLEL_KERNELS, out=out[n0:n1])
-    if b is not None:
-        out += b.astype(dtype, copy=False).reshape(c, 1, 1)
-    return out, None
-
-
-def conv_transpose2d_vjp(g, ctx):
-    """g (N, C, H, W) -> gy (N, O, oh, ow) = A(g, w), gw (O, C/G, kh, kw) = C(g, y),
-    gb (C,) = g summed over N, H, W."""
-    y, w = ctx.inputs[0], ctx.inputs[1]
-    geometry = {k: v for k, v in ctx.params.items() if k != "out_size"}
-    gy = gw = gb = None
-    if ctx.needs[0]:
-        gy = _crop(call(_conv2d, g, w, None, **geometry), y)
-    if ctx.needs[1]:
-        gw = call(conv2d_weight_grad, g, y, kernel_size=tuple(w.shape[2:]), **geometry)
-    if ctx.needs[2]:
-        gb = g.sum(axis=(0, 2, 3))
-    return gy, gw, gb
-
-
-_conv_transpose2d = defop(
-    "conv_transpose2d", conv_transpose2d_forward, conv_transpose2d_vjp,
-    doc="Adjoint of conv2d in x, plus b.  VJP: (conv2d(g, w), conv2d_weight_grad(g, y), "
-    "g summed over N, H, W)",
-)
-
-
-def conv2d_weight_grad_forward(x, y, *, kernel_size, stride, padding, dilation, groups,
-                               cols=None, tiles=None):
-    """x (N, C, H, W), y (N, O, oh, ow) -> gw (O, C/G, kh, kw): the adjoint of conv2d(x, .)
-    in its weight, ``gw = sum over n, i, j of y[n, :, i, j] (x) window of x at (i, j)``.
-
-    cols: x's columns (G, C/G*kh*kw, N*oh*ow) if conv2d saved them, else None.
-    tiles: x's Winograd input tiles (16, C, T) if conv2d saved them, else None.
-    """
-    if x.ndim != 4 or y.ndim != 4:
-        raise ValueError(
-            f"conv2d_weight_grad: expected x (N, C, H, W) and y (N, O, oh, ow), "
-            f"got x {x.shape} and y {y.shape}"
-        )
-    w_shape = (y.shape[1], x.shape[1] // groups) + tuple(kernel_size)
-    check_conv("conv2d_weight_grad", x.shape, w_shape, None, stride, padding, dilation, groups)
-    full = output_size(x.shape[2:], kernel_size, stride, padding, dilation)
-    if y.shape[:2] != (x.shape[0], w_shape[0]) or y.shape[2] > full[0] or y.shape[3] > full[1]:
-        raise ValueError(
-            f"conv2d_weight_grad: y {y.shape} is not the output shape "
-            f"{(x.shape[0], w_shape[0]) + full} of x {x.shape} and a kernel "
-            f"{tuple(kernel_size)} (stride {stride}, padding {padding}, dilation "
-            f"{dilation})"
-        )
-    dtype = real_dtype("conv2d_weight_grad", x, y)
-    x, y = x.astype(dtype, copy=False), _extend(y.astype(dtype, copy=False), full)
-    if _use_winograd(w_shape, x.shape[0], full, stride, dilation, groups, dtype.itemsize):
-        if tiles is None or tiles.dtype != dtype:
-            tiles = winograd.input_tiles(x, padding, winograd.tile_counts(*full))
-        # (16, O, T) @ (16, T, C): the tile sums of (G2 g G2^T) * V, one GEMM per position
-        products = _gemm_nt(winograd.grad_tiles(y), tiles)
-        return winograd.weight_from_tiles(products), None  # (16, O, C) -> (O, C, 3, 3)
-    if cols is not None and cols.dtype == dtype:  # (G, O/G, N*oh*ow) @ (G, N*oh*ow, C/G*kh*kw)
-        gw = _gemm_nt(_channels_first(y, groups), cols)
-        return gw.reshape(w_shape), None  # (G, O/G, C/G*kh*kw) -> (O, C/G, kh, kw)
-    k = w_shape[1] * kernel_size[0] * kernel_size[1]
-    gw = np.zeros((groups, w_shape[0] // groups, k), dtype=dtype)  # (G, O/G, C/G*kh*kw)
-    for n0, n1 in _chunks(x.shape[0], k * groups * full[0] * full[1] * dtype.itemsize):
-        cols = _unfold(x[n0:n1], kernel_size, stride, padding, dilation, groups)
-        y2 = _channels_first(y[n0:n1], groups)  # (G, O/G, nb*oh*ow)
-        gw += _gemm_nt(y2, cols)  # @ (G, nb*oh*ow, C/G*kh*kw)
-    return gw.reshape(w_shape), None  # (G, O/G, C/G*kh*kw) -> (O, C/G, kh, kw)
-
-
-def conv2d_weight_grad_vjp(g, ctx):
-    """g (O, C/G, kh, kw) -> gx (N, C, H, W) = B(y, g), gy (N, O, oh, ow) = A(x, g)."""
-    x, y = ctx.inputs
-    geometry = {k: v for k, v in ctx.params.items()
-                if k not in ("kernel_size", "cols", "tiles")}
-    gx = gy = None
-    if ctx.needs[0]:
-        gx = call(_conv_transpose2d, y, g, None, out_size=tuple(x.shape[2:]), **geometry)
-    if ctx.needs[1]:
-        gy = _crop(call(_conv2d, x, g, None, **geometry), y)
-    return gx, gy
-
-
-conv2d_weight_grad = defop(
-    "conv2d_weight_grad", conv2d_weight_grad_forward, conv2d_weight_grad_vjp,
-    doc="gw of conv2d from x and y.  VJP: (conv_transpose2d(y, g), conv2d(x, g))",
-)
-
-
-# --- public functions -------------------------------------------------------------------
-def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+# --- conv2d and conv1d ------------------------------------------------------------------
+def conv2d_forward(x, w, b=None, /, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as in PyTorch) over NCHW images.
 
     Parameters
@@ -354,48 +214,89 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     x : Tensor (N, C_in, H, W)
     w : Tensor (C_out, C_in // groups, kh, kw)
     b : Tensor (C_out,) or None
-    stride, padding, dilation : int or pair of ints
+    stride, dilation : int or pair of ints
+    padding : int, pair of ints, ``'valid'`` (0) or ``'same'`` (output (H, W), stride 1;
+        with an even kernel the extra row and column of padding go at the end, as PyTorch)
     groups : int; C_in and C_out divisible by it (groups == C_in: depthwise)
 
     Returns
     -------
     Tensor (N, C_out, oh, ow), ``oh = (H + 2 ph - dh (kh - 1) - 1) // sh + 1``.
 
+    VJP: gx = conv_transpose2d(g, w), gw = conv2d_weight_grad(x, g), gb = g summed over
+    N, oh, ow.
+
     >>> x = Tensor(np.random.randn(8, 3, 28, 28), requires_grad=True)
     >>> w = Tensor(np.random.randn(16, 3, 3, 3) * 0.1, requires_grad=True)
-    >>> conv2d(x, w, padding=1).shape
+    >>> ops.conv2d(x, w, padding=1).shape
     (8, 16, 28, 28)
     """
-    return _conv2d(x, w, b, **parse_geometry("conv2d", stride, padding, dilation, groups))
+    x, w, b = real_arrays("conv2d", x, w, b)
+    geometry = conv_geometry("conv2d", 2, x.shape, w.shape, None if b is None else b.shape,
+                             stride, padding, dilation, groups)
+    out, unfolded = _convolve(x, w, b, geometry)
+    return _drop_start(out, geometry.crop), (geometry, unfolded)
 
 
-def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-D convolution: x (N, C_in, L), w (C_out, C_in // groups, k) -> (N, C_out, L_out).
+def conv2d_vjp(g, ctx):
+    """g (N, O, oh, ow) -> (gx, gw, gb), see _conv_vjp."""
+    geometry, unfolded = ctx.saved
+    return _conv_vjp(g, ctx.inputs[0], ctx.inputs[1], geometry, unfolded, ctx.needs)
 
-    Runs as conv2d over (N, C_in, 1, L); stride, padding and dilation are ints (or 1-tuples).
 
-    >>> conv1d(Tensor(np.ones((2, 4, 10))), Tensor(np.ones((6, 4, 3)))).shape
+conv2d = defop("conv2d", conv2d_forward, conv2d_vjp)
+
+
+def conv1d_forward(x, w, b=None, /, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution (cross-correlation, as in PyTorch) over (N, C, L) sequences.
+
+    Parameters
+    ----------
+    x : Tensor (N, C_in, L)
+    w : Tensor (C_out, C_in // groups, k)
+    b : Tensor (C_out,) or None
+    stride, dilation : int or 1-tuple
+    padding : int, 1-tuple, ``'valid'`` or ``'same'`` (as in ``conv2d``)
+    groups : int
+
+    Returns
+    -------
+    Tensor (N, C_out, L_out), ``L_out = (L + 2 p - d (k - 1) - 1) // s + 1``: conv2d over
+    a height of 1.
+
+    VJP: conv2d's, over a height of 1.
+
+    >>> ops.conv1d(Tensor(np.ones((2, 4, 10))), Tensor(np.ones((6, 4, 3)))).shape
     (2, 6, 8)
     """
-    xs, ws = x.shape, w.shape
-    real_dtype("conv1d", x, w, b)
-    if len(xs) != 3 or len(ws) != 3:
-        raise ValueError(
-            f"conv1d: expected x (N, C, L) and w (C_out, C_in // groups, k), "
-            f"got x {tuple(xs)} and w {tuple(ws)}"
-        )
-    stride, padding, dilation = (
-        v[0] if isinstance(v, (tuple, list)) and len(v) == 1 else v
-        for v in (stride, padding, dilation)
-    )
-    geometry = {"stride": (1, stride), "padding": (0, padding), "dilation": (1, dilation)}
-    x4 = reshape(x, (xs[0], xs[1], 1, xs[2]))  # (N, C, L) -> (N, C, 1, L)
-    w4 = reshape(w, (ws[0], ws[1], 1, ws[2]))  # (C_out, C_in/G, k) -> (C_out, C_in/G, 1, k)
-    out = conv2d(x4, w4, b, groups=groups, **geometry)  # (N, C_out, 1, L_out)
-    return reshape(out, (out.shape[0], out.shape[1], out.shape[3]))  # -> (N, C_out, L_out)
+    x, w, b = real_arrays("conv1d", x, w, b)
+    geometry = conv_geometry("conv1d", 1, x.shape, w.shape, None if b is None else b.shape,
+                             stride, padding, dilation, groups)
+    # (N, C, L) -> (N, C, 1, L) and (O, C/G, k) -> (O, C/G, 1, k), views
+    out, unfolded = _convolve(x[:, :, None], w[:, :, None], b, geometry)
+    out = _drop_start(out, geometry.crop)
+    return out[:, :, 0], (geometry, unfolded)  # (N, O, 1, L_out) -> (N, O, L_out)
 
 
-def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
+def conv1d_vjp(g, ctx):
+    """g (N, O, L_out) -> conv2d's VJP over a height of 1 -> gx (N, C, L), gw (O, C/G, k),
+    gb (O,)."""
+    x, w, _ = ctx.inputs
+    geometry, unfolded = ctx.saved
+    # (N, O, L_out) -> (N, O, 1, L_out), (N, C, L) -> (N, C, 1, L), (O, C/G, k) -> (O, C/G, 1, k)
+    gx, gw, gb = _conv_vjp(np.expand_dims(g, 2), np.expand_dims(x, 2), np.expand_dims(w, 2),
+                           geometry, unfolded, ctx.needs)
+    # (N, C, 1, L) -> (N, C, L), (O, C/G, 1, k) -> (O, C/G, k)
+    return (None if gx is None else np.squeeze(gx, 2),
+            None if gw is None else np.squeeze(gw, 2), gb)
+
+
+conv1d = defop("conv1d", conv1d_forward, conv1d_vjp)
+
+
+# --- conv_transpose2d: the adjoint in x -----------------------------------------------
+def conv_transpose2d_forward(x, w, b=None, /, stride=1, padding=0, output_padding=0,
+                             dilation=1, groups=1):
     """Transposed 2-D convolution (the gradient of conv2d in its input), PyTorch semantics.
 
     Parameters
@@ -411,35 +312,139 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilati
     -------
     Tensor (N, C_out, H_out, W_out), ``H_out = (H - 1) sh - 2 ph + dh (kh - 1) + oph + 1``.
 
+    VJP: gx = conv2d(g, w), gw = conv2d_weight_grad(g, x), gb = g summed over N, H_out,
+    W_out.
+
     >>> x = Tensor(np.random.randn(2, 16, 7, 7))
-    >>> conv_transpose2d(x, Tensor(np.random.randn(16, 8, 4, 4)), stride=2, padding=1).shape
+    >>> w = Tensor(np.random.randn(16, 8, 4, 4))
+    >>> ops.conv_transpose2d(x, w, stride=2, padding=1).shape
     (2, 8, 14, 14)
     """
-    geometry = parse_geometry("conv_transpose2d", stride, padding, dilation, groups)
-    extra = pair(output_padding, "output_padding", "conv_transpose2d", 0)
-    s, p, d = geometry["stride"], geometry["padding"], geometry["dilation"]
-    if any(extra[i] >= max(s[i], d[i]) for i in range(2)):
+    x, w, b = real_arrays("conv_transpose2d", x, w, b)
+    geometry, out_size = transpose_geometry(
+        "conv_transpose2d", x.shape, w.shape, None if b is None else b.shape, stride, padding,
+        output_padding, dilation, groups)
+    return _transpose_convolve(x, w, b, geometry, out_size), geometry
+
+
+def _transpose_convolve(y, w, b, geometry, out_size):
+    """y (N, O, h, w), w (O, C/G, kh, kw), b (C,) or None, of one float dtype -> out
+    (N, C, *out_size): the adjoint of the convolution ``geometry`` in its input, plus b.
+    y may have fewer rows or columns than that convolution's windows (output_padding at
+    or past the stride); the missing ones count as zeros."""
+    stride, padding, dilation, groups = (geometry.stride, geometry.padding,
+                                         geometry.dilation, geometry.groups)
+    n, c, dtype, full = y.shape[0], w.shape[1] * groups, y.dtype, geometry.out_size
+    y = _extend(y, full)
+    if max(padding) <= 2 and _use_winograd(w.shape, n, full, stride, dilation, groups,
+                                           dtype.itemsize):
+        # Stride 1: the adjoint is a convolution of y with w turned 180 degrees, its in and
+        # out channels swapped, (O, C, kh, kw) -> (C, O, kh, kw), and padding 2 - p.
+        w_turned = w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]
+        pad = (2 - padding[0], 2 - padding[1])
+        out, _ = _winograd_conv(y, winograd.filter_tiles(w_turned), pad, (n, c) + out_size)
+    else:
+        # (G, O/G, C/G*kh*kw) -> (G, C/G*kh*kw, O/G), a small copy BLAS reads row by row
+        wt = np.ascontiguousarray(_weight_matrix(w, groups).transpose(0, 2, 1))
+        out = workspace.empty((n, c) + out_size, dtype)
+        for n0, n1 in _chunks(n, wt.shape[1] * groups * full[0] * full[1] * dtype.itemsize):
+            cols = _gemm(wt, _channels_first(y[n0:n1], groups))  # (G, C/G*kh*kw, nb*oh*ow)
+            cols = cols.reshape((c,) + w.shape[2:] + (n1 - n0,) + full)  # (C, kh, kw, nb, oh, ow)
+            col2im(cols, out_size, stride, padding, dilation, PARALLEL_KERNELS,
+                   out=out[n0:n1])
+    if b is not None:
+        out += b.reshape(c, 1, 1)
+    return out
+
+
+def conv_transpose2d_vjp(g, ctx):
+    """g (N, C_out, H_out, W_out) -> gx (N, C_in, H, W) = A(g, w), gw (C_in, C_out/G, kh,
+    kw) = C(g, x), gb (C_out,) = g summed over N, H_out, W_out."""
+    x, w, _ = ctx.inputs
+    geometry = ctx.saved
+    (h, wd), full = x.shape[2:], geometry.out_size
+    gx = gw = gb = None
+    if ctx.needs[0]:
+        gx = call(conv2d, g, w, None, **geometry.params)  # (N, C_in, *full)
+        if full != (h, wd):  # windows past x's end (see _transpose_convolve) have no input
+            gx = gx[:, :, :h, :wd]
+    if ctx.needs[1]:
+        if full != (h, wd):  # (N, C_in, H, W) -> (N, C_in, *full), zeros after the end
+            x = np.pad(x, ((0, 0), (0, 0), (0, full[0] - h), (0, full[1] - wd)))
+        gw = call(conv2d_weight_grad, g, x, kernel_size=geometry.kernel, **geometry.params)
+    if ctx.needs[2]:
+        gb = g.sum(axis=(0, 2, 3))
+    return gx, gw, gb
+
+
+conv_transpose2d = defop("conv_transpose2d", conv_transpose2d_forward, conv_transpose2d_vjp)
+
+
+# --- conv2d_weight_grad: the adjoint in w ---------------------------------------------
+def _reusable(unfolded, shape, dtype):
+    """Whether conv2d's saved unfolding of x fits this call (same path, dtype and shape)."""
+    return unfolded is not None and unfolded.dtype == dtype and unfolded.shape == shape
+
+
+def conv2d_weight_grad_forward(x, y, /, kernel_size, stride=1, padding=0, dilation=1,
+                               groups=1, unfolded=None):
+    """x (N, C, H, W), y (N, O, oh, ow) -> gw (O, C/G, kh, kw): the adjoint of conv2d(x, .)
+    in its weight, ``gw = sum over n, i, j of y[n, :, i, j] (x) window of x at (i, j)``.
+
+    unfolded: x unfolded as conv2d's forward left it, reused when it fits: Winograd's input
+    tiles (16, C, T) or x's columns (G, C/G*kh*kw, N*oh*ow); None unfolds x here.
+    """
+    name = "conv2d_weight_grad"
+    x, y = real_arrays(name, x, y)
+    if x.ndim != 4 or y.ndim != 4:
+        raise ValueError(f"{name}: expected x (N, C, H, W) and y (N, O, oh, ow), got x "
+                         f"{x.shape} and y {y.shape}")
+    groups = integer(groups, "groups", name, 1)
+    w_shape = (y.shape[1], x.shape[1] // groups) + pair(kernel_size, "kernel_size", name, 1)
+    geometry = conv_geometry(name, 2, x.shape, w_shape, None, stride, padding, dilation,
+                             groups)
+    stride, padding, dilation = geometry.stride, geometry.padding, geometry.dilation
+    if y.shape != (x.shape[0], w_shape[0]) + geometry.out_size:
         raise ValueError(
-            f"conv_transpose2d: output_padding {extra} must be smaller than "
-            f"stride {s} or dilation {d}"
-        )
-    xs, ws = tuple(x.shape), tuple(w.shape)
-    if len(xs) != 4 or len(ws) != 4:
-        raise ValueError(
-            f"conv_transpose2d: expected x (N, C_in, H, W) and w (C_in, "
-            f"C_out // groups, kh, kw), got x {xs} and w {ws}"
-        )
-    if xs[1] != ws[0] or xs[1] % groups:
-        raise ValueError(
-            f"conv_transpose2d: x {xs} has {xs[1]} channels; w {ws} expects "
-            f"{ws[0]}, divisible by groups={groups}"
-        )
-    out_size = tuple(
-        (xs[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (ws[2 + i] - 1) + extra[i] + 1 for i in range(2)
-    )
-    if min(out_size) < 1:
-        raise ValueError(
-            f"conv_transpose2d: x {xs} and w {ws} give an empty output "
-            f"{out_size} (stride {s}, padding {p}, dilation {d})"
-        )
-    return _conv_transpose2d(x, w, b, out_size=out_size, **geometry)
+            f"{name}: y {y.shape} is not the output shape "
+            f"{(x.shape[0], w_shape[0]) + geometry.out_size} of x {x.shape} and a kernel "
+            f"{geometry.kernel} (stride {stride}, padding {padding}, dilation {dilation})")
+    n, dtype, full = x.shape[0], x.dtype, geometry.out_size
+    if _use_winograd(w_shape, n, full, stride, dilation, groups, dtype.itemsize):
+        th, tw = winograd.tile_counts(*full)
+        tiles_shape = (16, x.shape[1], n * th * tw)
+        tiles = (unfolded if _reusable(unfolded, tiles_shape, dtype)
+                 else winograd.input_tiles(x, padding, winograd.tile_counts(*full)))
+        # (16, O, T) @ (16, T, C): the tile sums of (G2 g G2^T) * V, one GEMM per position
+        products = _gemm_nt(winograd.grad_tiles(y), tiles)
+        return winograd.weight_from_tiles(products), geometry  # (16, O, C) -> (O, C, 3, 3)
+    k = w_shape[1] * geometry.kernel[0] * geometry.kernel[1]
+    if _reusable(unfolded, (groups, k, n * full[0] * full[1]), dtype):
+        # (G, O/G, N*oh*ow) @ (G, N*oh*ow, C/G*kh*kw)
+        gw = _gemm_nt(_channels_first(y, groups), unfolded)
+        return gw.reshape(w_shape), geometry  # (G, O/G, C/G*kh*kw) -> (O, C/G, kh, kw)
+    gw = np.zeros((groups, w_shape[0] // groups, k), dtype=dtype)  # (G, O/G, C/G*kh*kw)
+    for n0, n1 in _chunks(n, k * groups * full[0] * full[1] * dtype.itemsize):
+        cols = _unfold(x[n0:n1], geometry.kernel, stride, padding, dilation, groups)
+        y2 = _channels_first(y[n0:n1], groups)  # (G, O/G, nb*oh*ow)
+        gw += _gemm_nt(y2, cols)  # @ (G, nb*oh*ow, C/G*kh*kw)
+    return gw.reshape(w_shape), geometry  # (G, O/G, C/G*kh*kw) -> (O, C/G, kh, kw)
+
+
+def conv2d_weight_grad_vjp(g, ctx):
+    """g (O, C/G, kh, kw) -> gx (N, C, H, W) = B(y, g), gy (N, O, oh, ow) = A(x, g)."""
+    x, y = ctx.inputs
+    geometry = ctx.saved
+    gx = gy = None
+    if ctx.needs[0]:
+        gx = call(conv_transpose2d, y, g, None, **geometry.params,
+                  output_padding=geometry.output_padding(x.shape[2:]))
+    if ctx.needs[1]:
+        gy = call(conv2d, x, g, None, **geometry.params)
+    return gx, gy
+
+
+conv2d_weight_grad = defop(
+    "conv2d_weight_grad", conv2d_weight_grad_forward, conv2d_weight_grad_vjp,
+    doc="gw of conv2d from x and y.  VJP: (conv_transpose2d(y, g), conv2d(x, g))",
+)

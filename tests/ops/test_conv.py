@@ -132,10 +132,18 @@ def conv1d_cases(draw):
     return arrays, (stride, padding, dilation, groups)
 
 
+@gradchecks("conv1d")
 @given(conv1d_cases())
 def test_conv1d_gradients(case):
     (x, w, b), geometry = case
     assert gradcheck(lambda x, w, b: ops.conv1d(x, w, b, *geometry), [x, w, b])
+
+
+@settings(max_examples=8)
+@given(conv1d_cases())
+def test_conv1d_second_order(case):
+    (x, w, b), geometry = case
+    assert gradgradcheck(lambda x, w, b: ops.conv1d(x, w, b, *geometry), [x, w, b])
 
 
 @settings(max_examples=8)
@@ -302,6 +310,76 @@ def test_winograd_second_order(case):
         assert gradgradcheck(lambda x, w, b: ops.conv2d(x, w, b, **params), [x, w, b])
 
 
+# --- padding='same' -------------------------------------------------------------------------
+def _same_reference(x, w, b=None, dilation=(1, 1), groups=1):
+    """PyTorch's 'same': d (k - 1) zeros in all per dim, the odd one at the end, then an
+    unpadded convolution."""
+    widths = [(0, 0), (0, 0)]
+    for k, d in zip(w.shape[2:], dilation):
+        total = d * (k - 1)
+        widths.append((total // 2, total - total // 2))
+    return naive.conv2d(np.pad(x, widths), w, b, dilation=dilation, groups=groups)
+
+
+@st.composite
+def same_cases(draw):
+    """conv2d geometry for padding='same': odd and even kernels, dilation 1-2, any size
+    the dilated kernel fits in once padded."""
+    c, o, groups = _channels(draw, 3)
+    k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    size = (draw(st.integers(1, 5)), draw(st.integers(1, 5)))
+    return {"x": (draw(st.integers(1, 2)), c) + size, "w": (o, c // groups) + k, "b": (o,),
+            "params": {"padding": "same", "dilation": dilation, "groups": groups}}
+
+
+@given(same_cases(), st.booleans())
+def test_same_padding_matches_asymmetric_reference(case, with_bias):
+    x, w, b = _arrays(case, seed=4)
+    b = b if with_bias else None
+    p = case["params"]
+    out = ops.conv2d(x, w, b, **p)
+    assert out.shape == x.shape[:1] + w.shape[:1] + x.shape[2:]
+    np.testing.assert_allclose(out.data, _same_reference(x, w, b, p["dilation"], p["groups"]),
+                               rtol=1e-12, atol=1e-12)
+
+
+@given(same_cases())
+def test_same_padding_gradients(case):
+    x, w, b = _arrays(case)
+    p = case["params"]
+    assert gradcheck(lambda x, w, b: ops.conv2d(x, w, b, **p), [x, w, b])
+
+
+@settings(max_examples=8)
+@given(same_cases())
+def test_same_padding_second_order(case):
+    x, w, b = _arrays(case)
+    p = case["params"]
+    assert gradgradcheck(lambda x, w, b: ops.conv2d(x, w, b, **p), [x, w, b])
+
+
+def test_same_padding_in_one_dimension():
+    rng = np.random.default_rng(7)
+    x, w, b = rng.standard_normal((2, 4, 7)), rng.standard_normal((6, 2, 4)), np.ones(6)
+    out = ops.conv1d(x, w, b, padding="same", dilation=2, groups=2)
+    expected = _same_reference(x[:, :, None], w[:, :, None], b, (1, 2), 2)[:, :, 0]
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    assert gradgradcheck(lambda x, w: ops.conv1d(x, w, None, 1, "same", 2, 2), [x, w])
+    # 'valid' is no padding, as in PyTorch
+    np.testing.assert_array_equal(ops.conv1d(x, w, padding="valid", groups=2).data,
+                                  ops.conv1d(x, w, groups=2).data)
+
+
+def test_same_padding_on_the_winograd_path():
+    rng = np.random.default_rng(8)
+    x, w = rng.standard_normal((2, 3, 5, 6)), rng.standard_normal((2, 3, 3, 3))
+    with winograd_for_any_channels():
+        assert gradcheck(lambda x, w: ops.conv2d(x, w, padding="same"), [x, w])
+        np.testing.assert_allclose(ops.conv2d(x, w, padding="same").data,
+                                   _same_reference(x, w), rtol=1e-12, atol=1e-12)
+
+
 # --- forward --------------------------------------------------------------------------------
 @given(conv_cases(), st.booleans())
 def test_conv2d_matches_naive(case, with_bias):
@@ -373,3 +451,57 @@ def test_the_first_layer_shape():
     np.testing.assert_allclose(
         ops.conv2d(x, w, padding=2).data, naive.conv2d(x, w, padding=2), rtol=1e-12, atol=1e-12
     )
+
+
+def test_params_by_position_and_inputs_by_keyword():
+    rng = np.random.default_rng(9)
+    x, w, b = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((4, 1, 3, 3)), np.ones(4)
+    expected = naive.conv2d(x, w, b, 2, 1, 1, 2)
+    for out in (ops.conv2d(x, w, b, 2, 1, 1, 2), ops.conv2d(x, w, b=b, stride=2, padding=1,
+                                                            groups=2)):
+        np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    # nested lists are arrays too
+    np.testing.assert_allclose(ops.conv2d(x.tolist(), w.tolist(), b.tolist(), 2, 1, 1, 2).data,
+                               expected, rtol=1e-12, atol=1e-12)
+
+
+def test_weight_gradient_reuses_the_forward_columns(monkeypatch):
+    # conv2d saves x's columns and hands them to conv2d_weight_grad: one unfolding in all
+    calls = []
+    unfold = ops.conv._unfold
+    monkeypatch.setattr(ops.conv, "_unfold", lambda *a: calls.append(a) or unfold(*a))
+    rng = np.random.default_rng(10)
+    x = Tensor(rng.standard_normal((2, 3, 6, 6)), requires_grad=True)
+    w = Tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    out = ops.conv2d(x, w, padding=1)
+    out.backward(np.ones(out.shape))
+    assert len(calls) == 1
+    np.testing.assert_allclose(w.grad, ops.conv.conv2d_weight_grad(
+        x.data, np.ones(out.shape), (3, 3), padding=1).data, rtol=1e-12)
+
+
+def test_weight_grad_ignores_an_unfolding_that_does_not_fit():
+    rng = np.random.default_rng(11)
+    x, y = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((2, 4, 3, 3))
+    expected = ops.conv.conv2d_weight_grad(x, y, (3, 3)).data
+    for wrong in (np.zeros((1, 27, 18), np.float32), np.zeros((1, 27, 17)), np.zeros(3)):
+        np.testing.assert_allclose(ops.conv.conv2d_weight_grad(x, y, 3, unfolded=wrong).data,
+                                   expected, rtol=1e-12)
+    with pytest.raises(ValueError, match=r"conv2d_weight_grad: y \(2, 4, 3, 2\) is not the "
+                                         r"output shape \(2, 4, 3, 3\)"):
+        ops.conv.conv2d_weight_grad(x, y[..., :2], (3, 3))
+
+
+@pytest.mark.parametrize("x_shape, w_shape", [((2, 3, 5, 5), (0, 3, 3, 3)),
+                                              ((2, 0, 5, 5), (4, 0, 3, 3)),
+                                              ((0, 3, 5, 5), (4, 3, 3, 3))])
+def test_empty_channels_and_batches(x_shape, w_shape):
+    x, w = Tensor(np.ones(x_shape), requires_grad=True), Tensor(np.ones(w_shape),
+                                                               requires_grad=True)
+    b = Tensor(np.ones(w_shape[0]), requires_grad=True)
+    out = ops.conv2d(x, w, b)
+    assert out.shape == (x_shape[0], w_shape[0], 3, 3)
+    np.testing.assert_array_equal(out.data, np.full(out.shape, 1.0 + 9 * x_shape[1]))
+    out.sum().backward()
+    assert x.grad.shape == x_shape and w.grad.shape == w_shape
+    np.testing.assert_array_equal(b.grad, np.full(w_shape[0], 9.0 * x_shape[0]))

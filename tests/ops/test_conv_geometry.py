@@ -9,7 +9,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import ops
-from ops.conv_geometry import check_conv, integer, output_size, pair, parse_geometry, real_dtype
+from ops.conv_geometry import (
+    ConvGeometry, conv_geometry, conv_padding, integer, ints, pair, real_dtype,
+    transpose_geometry,
+)
 from tests import naive
 
 
@@ -37,14 +40,52 @@ def test_integer():
         integer(-1, "in_channels", "Conv2d", 0)
 
 
-def test_parse_geometry():
-    assert parse_geometry("conv2d", 2, (1, 0), 1, 4) == {
-        "stride": (2, 2), "padding": (1, 0), "dilation": (1, 1), "groups": 4}
+def test_ints():
+    assert ints(3, 1, "stride", "conv1d", 1) == (3,)
+    assert ints([2], 1, "stride", "conv1d", 1) == (2,)
+    with pytest.raises(ValueError, match=r"conv1d: stride must be an int or a tuple of 1 "
+                                         r"ints, got \(1, 2\)"):
+        ints((1, 2), 1, "stride", "conv1d", 1)
+
+
+def test_conv_padding():
+    one = (1, 1)
+    assert conv_padding((1, 0), (3, 3), one, one, "conv2d") == ((1, 0), (0, 0))
+    assert conv_padding("valid", (3, 2), one, one, "conv2d") == ((0, 0), (0, 0))
+    # 'same': d (k - 1) in all; an odd total pads the larger half and crops the first row
+    assert conv_padding("same", (3, 5), one, one, "conv2d") == ((1, 2), (0, 0))
+    assert conv_padding("same", (2, 4), one, one, "conv2d") == ((1, 2), (1, 1))
+    assert conv_padding("same", (2, 2), one, (2, 1), "conv2d") == ((1, 1), (0, 1))
+    assert conv_padding("same", (4,), (1,), (1,), "conv1d") == ((2,), (1,))
+    with pytest.raises(ValueError, match=r"conv2d: padding='same' needs stride 1 .*\(1, 2\)"):
+        conv_padding("same", (3, 3), (1, 2), one, "conv2d")
+    with pytest.raises(ValueError, match="conv2d: padding must be .* 'same', got 'full'"):
+        conv_padding("full", (3, 3), one, one, "conv2d")
+
+
+def test_conv_geometry():
+    geometry = conv_geometry("conv2d", 2, (2, 4, 5, 6), (6, 2, 3, 3), (6,), 2, (1, 0), 1, 2)
+    assert geometry == ConvGeometry((3, 3), (2, 2), (1, 0), (1, 1), 2, (3, 2))
+    assert geometry.params == {"stride": (2, 2), "padding": (1, 0), "dilation": (1, 1),
+                               "groups": 2}
+    # the input rows after the last window: conv_transpose2d's output_padding back to x
+    assert geometry.output_padding((5, 6)) == (0, 1)
+    # 1-D: a convolution over a height of 1
+    geometry = conv_geometry("conv1d", 1, (2, 4, 7), (3, 4, 2), None, 1, "same", 1, 1)
+    assert geometry == ConvGeometry((1, 2), (1, 1), (0, 1), (1, 1), 1, (1, 8), (0, 1))
     with pytest.raises(ValueError, match="conv_transpose2d: groups must be >= 1, got 0"):
-        parse_geometry("conv_transpose2d", 1, 0, 1, 0)
+        conv_geometry("conv_transpose2d", 2, (1, 1, 3, 3), (1, 1, 1, 1), None, 1, 0, 1, 0)
     for groups in (1.0, None):
-        with pytest.raises(TypeError, match="conv_transpose2d: groups must be an int"):
-            parse_geometry("conv_transpose2d", 1, 0, 1, groups)
+        with pytest.raises(TypeError, match="conv2d: groups must be an int"):
+            conv_geometry("conv2d", 2, (1, 1, 3, 3), (1, 1, 1, 1), None, 1, 0, 1, groups)
+
+
+def test_transpose_geometry():
+    geometry, out_size = transpose_geometry("conv_transpose2d", (2, 4, 3, 3), (4, 3, 2, 3),
+                                            None, (2, 1), (1, 0), (1, 2), (1, 3), 1)
+    assert out_size == (5, 11)
+    # output_padding 2 >= stride 1 leaves a window more than x has columns
+    assert geometry == ConvGeometry((2, 3), (2, 1), (1, 0), (1, 3), 1, (3, 5))
 
 
 def test_real_dtype():
@@ -56,22 +97,20 @@ def test_real_dtype():
     assert real_dtype("conv2d", np.zeros(1, bool)) == np.float64
     for bad in (np.zeros(1, complex), np.zeros(1, object), np.array(["a"]),
                 np.zeros(1, "datetime64[s]")):
-        with pytest.raises(TypeError, match=f"conv2d: expected real numbers.*{re.escape(str(bad.dtype))}"):
+        message = f"conv2d: expected real numbers.*{re.escape(str(bad.dtype))}"
+        with pytest.raises(TypeError, match=message):
             real_dtype("conv2d", f32, bad)
 
 
 @given(st.integers(1, 12), st.integers(1, 4), st.integers(1, 3), st.integers(0, 3),
        st.integers(1, 3))
-def test_output_size_matches_the_naive_loops(size, k, s, p, d):
+def test_out_size_matches_the_naive_loops(size, k, s, p, d):
     span = d * (k - 1) + 1
     assume(span <= size + 2 * p)
     x, w = np.zeros((1, 1, size, size + 1)), np.zeros((1, 1, k, k))
     expected = naive.conv2d(x, w, stride=s, padding=p, dilation=d).shape[2:]
-    assert output_size((size, size + 1), (k, k), (s, s), (p, p), (d, d)) == expected
-
-
-def test_check_conv_accepts_what_fits():
-    check_conv("conv2d", (2, 4, 5, 5), (6, 2, 3, 3), (6,), (1, 1), (0, 0), (1, 1), 2)
+    geometry = conv_geometry("conv2d", 2, x.shape, w.shape, None, s, p, d, 1)
+    assert geometry.out_size == expected
 
 
 # --- bad geometry ---------------------------------------------------------------------------
@@ -133,5 +172,13 @@ def test_non_real_arrays_are_refused(dtype):
 def test_conv1d_bad_geometry():
     with pytest.raises(ValueError, match=r"conv1d: .*x \(2, 3, 4, 5\)"):
         ops.conv1d(np.zeros((2, 3, 4, 5)), np.zeros((2, 3, 3)))
-    with pytest.raises(ValueError, match=r"kernel \(1, 7\)"):
+    # the errors speak of conv1d's own shapes, not of the conv2d it runs
+    with pytest.raises(ValueError, match=r"conv1d: kernel \(7,\) .* padded input \(5,\) "
+                                         r"\(x \(2, 3, 5\), w \(2, 3, 7\)"):
         ops.conv1d(np.zeros((2, 3, 5)), np.zeros((2, 3, 7)))
+    with pytest.raises(ValueError, match=r"conv1d: stride must be >= 1, got 0"):
+        ops.conv1d(np.zeros((2, 3, 5)), np.zeros((2, 3, 2)), stride=0)
+    with pytest.raises(ValueError, match=r"conv1d: padding='same' needs stride 1"):
+        ops.conv1d(np.zeros((2, 3, 5)), np.zeros((2, 3, 2)), stride=2, padding="same")
+    with pytest.raises(ValueError, match=r"conv1d: w \(2, 2, 2\) expects 2 input channels"):
+        ops.conv1d(np.zeros((2, 3, 5)), np.zeros((2, 2, 2)))
