@@ -27,7 +27,7 @@ from ops.pointwise_losses import (
     mse_loss, smooth_l1_loss,
 )
 from ops.conv import conv1d, conv2d, conv_transpose2d
-from ops.pool import max_pool2d, avg_pool2d, global_avg_pool2d
+from ops.pool import max_pool2d, avg_pool2d, adaptive_avg_pool2d, global_avg_pool2d
 from ops.normalization import batch_norm, layer_norm
 from ops.attention import scaled_dot_product_attention
 from ops.recurrent import gru_sequence, lstm_sequence, rnn_sequence
@@ -45,7 +45,7 @@ __all__ = [
     "tensordot", "vdot", "softmax", "log_softmax", "linear", "dropout", "embedding",
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "conv1d", "conv2d",
-    "conv_transpose2d", "max_pool2d", "avg_pool2d", "global_avg_pool2d", "batch_norm",
-    "layer_norm",
+    "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "global_avg_pool2d",
+    "batch_norm", "layer_norm",
     "scaled_dot_product_attention", "gru_sequence", "lstm_sequence", "rnn_sequence",
 ]

@@ -1,4 +1,4 @@
-"""Pooling ops: forward against direct loops, gradients by central differences."""
+"""Pooling ops: forward against direct loops, gradients by central differences, errors."""
 
 import numpy as np
 import pytest
@@ -207,3 +207,93 @@ def test_global_avg_pool2d(shape, keepdims, seed):
     out = ops.global_avg_pool2d(x, keepdims=keepdims)
     np.testing.assert_allclose(out.data, x.mean(axis=(2, 3), keepdims=keepdims))
     gradcheck(lambda t: ops.global_avg_pool2d(t, keepdims) ** 2, [x])
+
+
+# --- adaptive average pooling ---------------------------------------------------------
+def naive_adaptive_avg_pool2d(x, output_size):
+    """PyTorch's windows, from its definition: rows floor(i H / oh) .. ceil((i+1) H / oh)."""
+    n, c, h, w = x.shape
+    oh, ow = output_size
+    out = np.empty((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            r0, r1 = (i * h) // oh, -(-((i + 1) * h) // oh)
+            c0, c1 = (j * w) // ow, -(-((j + 1) * w) // ow)
+            out[:, :, i, j] = x[:, :, r0:r1, c0:c1].astype(np.float64).mean(axis=(2, 3))
+    return out.astype(x.dtype)
+
+
+@st.composite
+def adaptive_cases(draw):
+    """(x shape, output_size): sizes that divide the input, that don't, and larger ones."""
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 7)),
+             draw(st.integers(1, 7)))
+    return shape, (draw(st.integers(1, 8)), draw(st.integers(1, 8)))
+
+
+@given(adaptive_cases(), st.integers(0, 2**32 - 1))
+def test_adaptive_avg_pool2d_forward_matches_naive(case, seed):
+    shape, size = case
+    x = np.random.default_rng(seed).standard_normal(shape)
+    check_forward(ops.adaptive_avg_pool2d, naive_adaptive_avg_pool2d, x, output_size=size)
+
+
+@given(adaptive_cases(), st.integers(0, 2**32 - 1))
+def test_adaptive_avg_pool2d_gradients(case, seed):
+    shape, size = case
+    x = np.random.default_rng(seed).standard_normal(shape)
+    assert gradcheck(lambda t: ops.adaptive_avg_pool2d(t, size), [x])
+    assert gradgradcheck(lambda t: ops.adaptive_avg_pool2d(t, size) ** 2, [x])
+
+
+def test_adaptive_avg_pool2d_sizes():
+    x = np.arange(2 * 3 * 6 * 5.0).reshape(2, 3, 6, 5)
+    # an int is both sizes, None keeps the input's; 1 is the global average
+    assert ops.adaptive_avg_pool2d(x, 3).shape == (2, 3, 3, 3)
+    np.testing.assert_allclose(ops.adaptive_avg_pool2d(x, (None, 2)).data,
+                               naive_adaptive_avg_pool2d(x, (6, 2)), rtol=1e-12)
+    np.testing.assert_allclose(ops.adaptive_avg_pool2d(x, 1).data[..., 0, 0],
+                               ops.global_avg_pool2d(x).data, rtol=1e-12)
+    # dividing sizes run avg_pool2d: the same windows
+    np.testing.assert_allclose(ops.adaptive_avg_pool2d(x, (3, 5)).data,
+                               ops.avg_pool2d(x, (2, 1)).data, rtol=1e-12)
+    assert ops.adaptive_avg_pool2d(x.astype(np.float32), (4, 3)).dtype == np.float32
+    assert ops.adaptive_avg_pool2d(np.ones((1, 1, 3, 3), int), 2).dtype == np.float64
+
+
+def test_adaptive_avg_pool2d_bad_arguments():
+    x = np.zeros((1, 2, 4, 4))
+    with pytest.raises(ValueError, match=r"adaptive_avg_pool2d: output_size must be >= 1, "
+                                         r"got 0"):
+        ops.adaptive_avg_pool2d(x, (2, 0))
+    with pytest.raises(TypeError, match=r"adaptive_avg_pool2d: output_size must be an int, "
+                                        r"got 2.5"):
+        ops.adaptive_avg_pool2d(x, 2.5)
+    with pytest.raises(ValueError, match=r"adaptive_avg_pool2d: output_size must be an int or "
+                                         r"a pair, got \(1, 2, 3\)"):
+        ops.adaptive_avg_pool2d(x, (1, 2, 3))
+    with pytest.raises(ValueError, match=r"adaptive_avg_pool2d: expected x of shape "
+                                         r"\(N, C, H, W\) .* got \(2, 4, 4\)"):
+        ops.adaptive_avg_pool2d(x[0], 2)
+    with pytest.raises(TypeError, match=r"adaptive_avg_pool2d: expected real numbers"):
+        ops.adaptive_avg_pool2d(x.astype(complex), 2)
+
+
+def test_pooling_matches_torch():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    x = np.random.default_rng(2).standard_normal((2, 3, 7, 6))
+    cases = [(ops.max_pool2d, F.max_pool2d, (3,), {"stride": 2, "padding": 1}),
+             (ops.avg_pool2d, F.avg_pool2d, ((3, 2),), {"stride": 1, "padding": (1, 0),
+                                                        "count_include_pad": False}),
+             (ops.adaptive_avg_pool2d, F.adaptive_avg_pool2d, ((4, 5),), {}),
+             (ops.adaptive_avg_pool2d, F.adaptive_avg_pool2d, ((3, 2),), {})]
+    for ours, theirs, args, kwargs in cases:
+        t = Tensor(x, requires_grad=True)
+        tx = torch.tensor(x, requires_grad=True)
+        out, expected = ours(t, *args, **kwargs), theirs(tx, *args, **kwargs)
+        np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12, atol=1e-12)
+        g = np.random.default_rng(3).standard_normal(out.shape)
+        out.backward(g)
+        expected.backward(torch.tensor(g))
+        np.testing.assert_allclose(t.grad, tx.grad.numpy(), rtol=1e-12, atol=1e-12)
