@@ -222,6 +222,14 @@ def _window_means(size, out, dtype):
     return (inside / (ends - starts)[:, None]).astype(dtype)
 
 
+def adaptive_output_size(output_size, name):
+    """output_size as a pair of ints >= 1 or None (None: keep that input size)."""
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    if len(sizes) != 2:
+        raise ValueError(f"{name}: output_size must be an int or a pair, got {output_size!r}")
+    return tuple(None if v is None else integer(v, "output_size", name, 1) for v in sizes)
+
+
 def adaptive_avg_pool2d(x, output_size):
     """Average pooling of x (N, C, H, W) to (N, C, *output_size), as PyTorch's.
 
@@ -237,11 +245,8 @@ def adaptive_avg_pool2d(x, output_size):
     name = "adaptive_avg_pool2d"
     x = _checked_image(name, x)
     h, w = x.shape[2:]
-    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
-    if len(sizes) != 2:
-        raise ValueError(f"{name}: output_size must be an int or a pair, got {output_size!r}")
-    oh, ow = (size if value is None else integer(value, "output_size", name, 1)
-              for value, size in zip(sizes, (h, w)))
+    oh, ow = (size if value is None else value
+              for value, size in zip(adaptive_output_size(output_size, name), (h, w)))
     if h % oh == 0 and w % ow == 0:
         return avg_pool2d(x, (h // oh, w // ow))
     dtype = real_dtype(name, x)

@@ -9,7 +9,9 @@
 from autograd.nn import init
 from autograd.nn.attention import MultiheadAttention
 from autograd.nn.containers import ModuleDict, ModuleList, ParameterList, Sequential
-from autograd.nn.conv import AvgPool2d, Conv2d, MaxPool2d
+from autograd.nn.conv import (
+    AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d,
+)
 from autograd.nn.layers import (
     ELU,
     GELU,
@@ -50,11 +52,14 @@ __all__ = [
     "LSTMCell",
     "RNN",
     "RNNCell",
+    "AdaptiveAvgPool2d",
     "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",
     "BCEWithLogitsLoss",
+    "Conv1d",
     "Conv2d",
+    "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",

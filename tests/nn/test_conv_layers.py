@@ -1,4 +1,5 @@
-"""Conv2d, MaxPool2d, AvgPool2d: forward against naive numpy, gradients, errors."""
+"""Conv1d, Conv2d, ConvTranspose2d and the pooling layers: forward against naive numpy or the
+functional ops, gradients, errors, PyTorch in float64 when it is installed."""
 
 import math
 import re
@@ -195,3 +196,145 @@ def test_pool_bad_sizes_name_the_layer_and_argument(layer):
         layer(2, stride=-1)
     with pytest.raises(ValueError, match=f"{name}: padding must be >= 0, got -1"):
         layer(2, padding=-1)
+
+
+# --- Conv1d, padding='same', ConvTranspose2d, AdaptiveAvgPool2d ------------------------------
+@pytest.mark.parametrize("kwargs", [
+    {"in_channels": 2, "out_channels": 3, "kernel_size": 3},
+    {"in_channels": 4, "out_channels": 6, "kernel_size": 2, "stride": 2, "padding": 1,
+     "dilation": 2, "groups": 2},
+    {"in_channels": 2, "out_channels": 4, "kernel_size": 4, "padding": "same", "bias": False},
+])
+def test_conv1d_matches_the_functional_op(kwargs):
+    conv = nn.Conv1d(**kwargs, dtype=np.float64)
+    assert conv.weight.shape == (kwargs["out_channels"], kwargs["in_channels"]
+                                 // kwargs.get("groups", 1), kwargs["kernel_size"])
+    x = rng.standard_normal((2, kwargs["in_channels"], 9))
+    expected = ops.conv1d(x, conv.weight.data, None if conv.bias is None else conv.bias.data,
+                          stride=kwargs.get("stride", 1), padding=kwargs.get("padding", 0),
+                          dilation=kwargs.get("dilation", 1), groups=kwargs.get("groups", 1))
+    np.testing.assert_array_equal(conv(Tensor(x)).data, expected.data)
+    layer_gradcheck(conv, x)
+
+
+@pytest.mark.parametrize("kernel_size, dilation", [(3, 1), (4, 1), ((2, 5), (2, 1))])
+def test_conv2d_same_padding(kernel_size, dilation):
+    conv = nn.Conv2d(3, 4, kernel_size, padding="same", dilation=dilation, dtype=np.float64)
+    x = rng.standard_normal((2, 3, 6, 5))
+    out = conv(Tensor(x))
+    assert out.shape == (2, 4, 6, 5)
+    np.testing.assert_array_equal(out.data, ops.conv2d(x, conv.weight.data, conv.bias.data,
+                                                       padding="same", dilation=dilation).data)
+    layer_gradcheck(conv, x)
+    assert "padding='same'" in repr(conv)
+
+
+def test_conv_padding_strings_are_checked():
+    with pytest.raises(ValueError, match=r"Conv2d: padding='same' needs stride 1"):
+        nn.Conv2d(3, 4, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match=r"Conv1d: padding must be .* got 'full'"):
+        nn.Conv1d(3, 4, 3, padding="full")
+    with pytest.raises(TypeError, match=r"ConvTranspose2d: padding must be an int or a pair"):
+        nn.ConvTranspose2d(3, 4, 3, padding="same")
+    assert nn.Conv2d(3, 4, 3, padding="valid")(Tensor(np.zeros((1, 3, 5, 5),
+                                                               np.float32))).shape == (1, 4, 3, 3)
+
+
+TRANSPOSE_CASES = [
+    {"in_channels": 2, "out_channels": 3, "kernel_size": 3},
+    {"in_channels": 4, "out_channels": 6, "kernel_size": (2, 3), "stride": (2, 1),
+     "padding": (1, 0), "output_padding": (1, 0), "groups": 2},
+    {"in_channels": 2, "out_channels": 2, "kernel_size": 2, "stride": 1, "dilation": 3,
+     "output_padding": 2, "bias": False},
+]
+
+
+@pytest.mark.parametrize("kwargs", TRANSPOSE_CASES)
+def test_conv_transpose2d_matches_the_functional_op(kwargs):
+    layer = nn.ConvTranspose2d(**kwargs, dtype=np.float64)
+    groups = kwargs.get("groups", 1)
+    assert layer.weight.shape == ((kwargs["in_channels"], kwargs["out_channels"] // groups)
+                                  + layer.kernel_size)
+    x = rng.standard_normal((2, kwargs["in_channels"], 4, 3))
+    b = None if layer.bias is None else layer.bias.data
+    expected = ops.conv_transpose2d(x, layer.weight.data, b, layer.stride, layer.padding,
+                                    layer.output_padding, layer.dilation, groups)
+    np.testing.assert_array_equal(layer(Tensor(x)).data, expected.data)
+    layer_gradcheck(layer, x)
+
+
+def test_conv_transpose2d_output_size_and_init():
+    layer = nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, dtype=np.float64)
+    x = Tensor(rng.standard_normal((1, 4, 5, 5)))
+    assert layer(x).shape == (1, 2, 9, 9)
+    assert layer(x, output_size=(10, 9)).shape == (1, 2, 10, 9)
+    assert layer(x, output_size=(1, 2, 10, 10)).shape == (1, 2, 10, 10)  # N, C ignored
+    with pytest.raises(ValueError, match=r"output_size \(11, 9\) is not reachable .* between "
+                                         r"\(9, 9\) and \(10, 10\)"):
+        layer(x, output_size=(11, 9))
+    with pytest.raises(ValueError, match=r"ConvTranspose2d: output_padding \(2, 2\) must be "
+                                         r"smaller than stride \(2, 2\)"):
+        nn.ConvTranspose2d(4, 2, 3, stride=2, output_padding=2)
+    # PyTorch's fan_in for a transposed weight (in, out // groups, kh, kw): out/groups*kh*kw
+    bound = 1 / math.sqrt(2 * 9)
+    assert np.abs(layer.weight.data).max() <= bound and np.abs(layer.bias.data).max() <= bound
+    assert repr(layer) == ("ConvTranspose2d(4, 2, kernel_size=(3, 3), stride=(2, 2), "
+                           "padding=(1, 1))")
+
+
+@pytest.mark.parametrize("size", [1, (3, 2), (None, 4), (7, 5)])
+def test_adaptive_avg_pool2d_layer(size):
+    pool = nn.AdaptiveAvgPool2d(size)
+    x = rng.standard_normal((2, 3, 6, 5))
+    np.testing.assert_array_equal(pool(Tensor(x)).data, ops.adaptive_avg_pool2d(x, size).data)
+    layer_gradcheck(pool, x)
+
+
+def test_adaptive_avg_pool2d_layer_errors_and_repr():
+    assert repr(nn.AdaptiveAvgPool2d((3, None))) == "AdaptiveAvgPool2d(output_size=(3, None))"
+    with pytest.raises(ValueError, match="AdaptiveAvgPool2d: output_size must be >= 1, got 0"):
+        nn.AdaptiveAvgPool2d(0)
+    with pytest.raises(ValueError, match=re.escape("AdaptiveAvgPool2d(output_size=(2, 2)): "
+                                                   "expected input of shape (N, C, H, W)")):
+        nn.AdaptiveAvgPool2d(2)(Tensor(np.zeros((3, 4, 4))))
+
+
+def test_avg_pool2d_count_include_pad():
+    pool = nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+    out = pool(Tensor(np.ones((1, 1, 3, 3))))
+    np.testing.assert_allclose(out.data, np.ones((1, 1, 3, 3)))
+    assert repr(pool).endswith("count_include_pad=False)")
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+def test_new_layers_match_torch():
+    torch = pytest.importorskip("torch")
+    from tests.nn.common import torch_state
+    x2, x1 = rng.standard_normal((2, 4, 7, 6)), rng.standard_normal((2, 4, 9))
+    pairs = [
+        (torch.nn.Conv1d(4, 6, 4, padding="same", dilation=2, groups=2),
+         nn.Conv1d(4, 6, 4, padding="same", dilation=2, groups=2, dtype=np.float64), x1, {}),
+        (torch.nn.Conv2d(4, 2, (2, 3), padding="same"),
+         nn.Conv2d(4, 2, (2, 3), padding="same", dtype=np.float64), x2, {}),
+        (torch.nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
+         nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2,
+                            dtype=np.float64), x2, {}),
+        (torch.nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1),
+         nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, dtype=np.float64), x2,
+         {"output_size": (14, 12)}),
+        (torch.nn.AdaptiveAvgPool2d((3, 4)), nn.AdaptiveAvgPool2d((3, 4)), x2, {}),
+    ]
+    for theirs, ours, x, kwargs in pairs:
+        theirs = theirs.double()
+        ours.load_state_dict(torch_state(theirs))
+        tx = torch.tensor(x, requires_grad=True)
+        t = Tensor(x, requires_grad=True)
+        expected, out = theirs(tx, **kwargs), ours(t, **kwargs)
+        np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+        g = rng.standard_normal(out.shape)
+        expected.backward(torch.tensor(g))
+        out.backward(g)
+        np.testing.assert_allclose(t.grad, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+        for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+            np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-10, atol=1e-12,
+                                       err_msg=name)

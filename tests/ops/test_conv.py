@@ -505,3 +505,32 @@ def test_empty_channels_and_batches(x_shape, w_shape):
     out.sum().backward()
     assert x.grad.shape == x_shape and w.grad.shape == w_shape
     np.testing.assert_array_equal(b.grad, np.full(w_shape[0], 9.0 * x_shape[0]))
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+def test_gradients_match_torch():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    rng = np.random.default_rng(12)
+    cases = [
+        ("conv2d", (2, 4, 7, 6), (6, 2, 3, 2),
+         {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 2), "groups": 2}),
+        ("conv2d", (2, 3, 5, 6), (4, 3, 2, 4), {"padding": "same", "dilation": (2, 1)}),
+        ("conv1d", (2, 4, 9), (6, 2, 4), {"padding": "same", "dilation": 2, "groups": 2}),
+        ("conv_transpose2d", (2, 4, 3, 4), (4, 3, 2, 3),
+         {"stride": (2, 1), "padding": (1, 0), "output_padding": (1, 2), "dilation": (1, 3),
+          "groups": 2}),
+    ]
+    for name, x_shape, w_shape, kwargs in cases:
+        b_size = w_shape[1] * kwargs.get("groups", 1) if name == "conv_transpose2d" else w_shape[0]
+        arrays = [rng.standard_normal(s) for s in (x_shape, w_shape, (b_size,))]
+        ours = [Tensor(a, requires_grad=True) for a in arrays]
+        theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+        out, expected = getattr(ops, name)(*ours, **kwargs), getattr(F, name)(*theirs, **kwargs)
+        np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+        g = rng.standard_normal(out.shape)
+        out.backward(g)
+        expected.backward(torch.tensor(g))
+        for a, t in zip(ours, theirs):
+            np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12,
+                                       err_msg=name)
