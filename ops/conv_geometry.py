@@ -82,16 +82,15 @@ def real_dtype(name, *arrays):
     """The float dtype the conv and pooling ops compute in: the arrays' numpy result type
     when that is float32 or float64, else float64 (ints, bool, float16).
 
-    Complex, object, string and other non-numeric arrays raise a TypeError naming ``name``:
-    casting them would drop the imaginary part or fail inside numpy.
+    Complex, object, string and other non-numeric arrays raise a TypeError naming ``name``
+    (as the registry does for array inputs; this also covers lists and the composed pooling
+    functions): casting them would drop the imaginary part or fail inside numpy.
     """
-    dtypes = [a.dtype for a in arrays if a is not None]
-    for dtype in dtypes:
-        if dtype.kind not in "biuf":
-            raise TypeError(
-                f"{name}: expected real numbers (float, int or bool arrays), got dtype {dtype}"
-            )
-    dtype = np.result_type(*dtypes)
+    for a in arrays:
+        if a is not None and a.dtype.kind not in "biuf":
+            raise TypeError(f"{name}: an array of dtype {a.dtype} (shape {tuple(a.shape)}) is "
+                            "not supported; only booleans, integers and real floats are")
+    dtype = np.result_type(*[a.dtype for a in arrays if a is not None])
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 

@@ -128,9 +128,9 @@ def test_non_real_arrays_are_refused(dtype):
     # global_avg_pool2d once averaged complex and object arrays without complaint
     x = np.ones((1, 1, 4, 4)).astype(dtype)
     for name, op in [("max_pool2d", ops.max_pool2d), ("avg_pool2d", ops.avg_pool2d)]:
-        with pytest.raises(TypeError, match=f"{name}: expected real numbers.*{x.dtype}"):
+        with pytest.raises(TypeError, match=f"{name}: an array of dtype {x.dtype} .* not supported"):
             op(x, 2)
-    with pytest.raises(TypeError, match=f"global_avg_pool2d: expected real numbers"):
+    with pytest.raises(TypeError, match=f"global_avg_pool2d: an array of dtype {x.dtype}"):
         ops.global_avg_pool2d(x)
 
 
@@ -275,7 +275,7 @@ def test_adaptive_avg_pool2d_bad_arguments():
     with pytest.raises(ValueError, match=r"adaptive_avg_pool2d: expected x of shape "
                                          r"\(N, C, H, W\) .* got \(2, 4, 4\)"):
         ops.adaptive_avg_pool2d(x[0], 2)
-    with pytest.raises(TypeError, match=r"adaptive_avg_pool2d: expected real numbers"):
+    with pytest.raises(TypeError, match=r"adaptive_avg_pool2d: an array of dtype complex128"):
         ops.adaptive_avg_pool2d(x.astype(complex), 2)
 
 
