@@ -412,9 +412,8 @@ def conv2d_weight_grad_forward(x, y, /, kernel_size, stride=1, padding=0, dilati
     n, dtype, full = x.shape[0], x.dtype, geometry.out_size
     if _use_winograd(w_shape, n, full, stride, dilation, groups, dtype.itemsize):
         th, tw = winograd.tile_counts(*full)
-        tiles_shape = (16, x.shape[1], n * th * tw)
-        tiles = (unfolded if _reusable(unfolded, tiles_shape, dtype)
-                 else winograd.input_tiles(x, padding, winograd.tile_counts(*full)))
+        tiles = (unfolded if _reusable(unfolded, (16, x.shape[1], n * th * tw), dtype)
+                 else winograd.input_tiles(x, padding, (th, tw)))
         # (16, O, T) @ (16, T, C): the tile sums of (G2 g G2^T) * V, one GEMM per position
         products = _gemm_nt(winograd.grad_tiles(y), tiles)
         return winograd.weight_from_tiles(products), geometry  # (16, O, C) -> (O, C, 3, 3)
