@@ -15,7 +15,7 @@ from autograd import Tensor
 from autograd.testing import gradcheck, gradgradcheck
 from ops.kernels.im2col import conv_out_size
 from tests import naive
-from tests.helpers import gradchecks
+from tests.helpers import check_forward, gradchecks
 
 
 def _channels(draw, max_channels):
@@ -340,8 +340,12 @@ def test_same_padding_matches_asymmetric_reference(case, with_bias):
     p = case["params"]
     out = ops.conv2d(x, w, b, **p)
     assert out.shape == x.shape[:1] + w.shape[:1] + x.shape[2:]
-    np.testing.assert_allclose(out.data, _same_reference(x, w, b, p["dilation"], p["groups"]),
-                               rtol=1e-12, atol=1e-12)
+
+    def reference(x, w, b=None, padding=None, dilation=(1, 1), groups=1):
+        return _same_reference(x, w, b, dilation, groups)
+
+    arrays = (x, w) if b is None else (x, w, b)
+    check_forward(ops.conv2d, reference, *arrays, **p, rtol=1e-5, atol=1e-5)
 
 
 @given(same_cases())
@@ -403,13 +407,10 @@ def test_conv_transpose2d_matches_naive(case, with_bias):
 
 @given(conv1d_cases())
 def test_conv1d_matches_naive(case):
-    (x, w, b), geometry = case
-    np.testing.assert_allclose(
-        ops.conv1d(x, w, b, *geometry).data,
-        naive.conv1d(x, w, b, *geometry),
-        rtol=1e-12,
-        atol=1e-12,
-    )
+    (x, w, b), (stride, padding, dilation, groups) = case
+    # float32 and float64, each keeping its dtype
+    check_forward(ops.conv1d, naive.conv1d, x, w, b, stride=stride, padding=padding,
+                  dilation=dilation, groups=groups, rtol=1e-5, atol=1e-5)
 
 
 @given(conv_cases())
