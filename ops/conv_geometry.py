@@ -83,7 +83,7 @@ def real_dtype(name, *arrays):
     when that is float32 or float64, else float64 (ints, bool, float16).
 
     Complex, object, string and other non-numeric arrays raise a TypeError naming ``name``
-    (as the registry does for array inputs; this also covers lists and the composed pooling
+    (as the registry does for an op's inputs; this also covers the composed pooling
     functions): casting them would drop the imaginary part or fail inside numpy.
     """
     for a in arrays:

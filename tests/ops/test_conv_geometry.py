@@ -167,8 +167,8 @@ def test_non_real_arrays_are_refused(dtype):
                        ("conv1d", (x[:, :, 0], real_w[:, :, 0]))]:
         with pytest.raises(TypeError, match=f"{name}: an array of dtype .* is not supported"):
             getattr(ops, name)(*args)
-    # nested lists reach the forward as they are: it checks them too
-    with pytest.raises(TypeError, match="conv2d: an array of dtype complex128"):
+    # nested lists too
+    with pytest.raises(TypeError, match="conv2d: .*complex128"):
         ops.conv2d(np.ones((1, 2, 4, 4), complex).tolist(), real_w)
 
 
