@@ -27,9 +27,11 @@ from autograd.nn.layers import (
     Tanh,
 )
 from autograd.nn.losses import (
+    BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     HuberLoss,
+    KLDivLoss,
     L1Loss,
     MSELoss,
     NLLLoss,
@@ -53,6 +55,7 @@ __all__ = [
     "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",
+    "BCELoss",
     "BCEWithLogitsLoss",
     "Conv2d",
     "CrossEntropyLoss",
@@ -61,6 +64,7 @@ __all__ = [
     "Flatten",
     "GroupNorm",
     "HuberLoss",
+    "KLDivLoss",
     "Identity",
     "L1Loss",
     "LayerNorm",
