@@ -11,6 +11,7 @@ import numpy as np
 
 from autograd.core.registry import defop
 from autograd.core.tensor import unwrap
+from ops.creation import default_generator
 from ops.linalg import mT
 
 __all__ = ["attention_dropout_mask", "scaled_dot_product_attention"]
@@ -92,7 +93,8 @@ def attention_weights(q, k, keep, add, scale):
 def attention_dropout_mask(shape, p, dtype, rng=None):
     """A dropout mask for attention weights of ``shape`` (..., L, S): 0 with probability
     ``p``, else 1 / (1 - p), so the expected weights are unchanged. ``rng`` a
-    ``numpy.random.Generator`` (a fresh unseeded one when None)."""
+    ``numpy.random.Generator``; when None, the library's default generator, which
+    ``autograd.manual_seed`` makes reproducible (as for ``ops.dropout``)."""
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p < 1:
         raise ValueError(
             f"scaled_dot_product_attention: dropout_p must be a probability in [0, 1), got {p!r}"
@@ -102,7 +104,7 @@ def attention_dropout_mask(shape, p, dtype, rng=None):
             f"scaled_dot_product_attention: rng must be a numpy.random.Generator, got "
             f"{type(rng).__name__}"
         )
-    rng = np.random.default_rng() if rng is None else rng
+    rng = default_generator() if rng is None else rng
     # Draw in float32 where the weights are float32: half the random bits, as ops.dropout.
     draw = rng.random(shape, dtype=np.float32 if dtype == np.float32 else np.float64)
     mask = (draw >= p).astype(dtype)
@@ -174,9 +176,10 @@ def scaled_dot_product_attention(q, k, v, mask=None, is_causal=False, scale=None
 
     ``dropout_p`` > 0 zeroes each attention weight with that probability and scales the
     rest by 1 / (1 - p), as PyTorch does whenever ``dropout_p`` is given (pass 0 in eval);
-    the mask is drawn from ``rng`` (a ``numpy.random.Generator``; a fresh unseeded one when
-    None). Or pass ``dropout_mask`` (broadcasting to (..., L, S), e.g. from
-    ``attention_dropout_mask``) to use a mask of your own.
+    the mask is drawn from ``rng`` (a ``numpy.random.Generator``; when None, the library's
+    default generator, which ``autograd.manual_seed`` seeds). Or pass ``dropout_mask``
+    (broadcasting to (..., L, S), e.g. from ``attention_dropout_mask``) to use a mask of
+    your own.
 
     VJP: ``gv = (p m)^T g``, ``gs = p (gp - rowsum(p gp)) scale`` with ``gp = (g v^T) m``,
     ``gq = gs k``, ``gk = gs^T q``; ``p`` the attention weights, ``m`` the dropout mask.

@@ -29,9 +29,11 @@ from autograd.nn.layers import (
     Tanh,
 )
 from autograd.nn.losses import (
+    BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     HuberLoss,
+    KLDivLoss,
     L1Loss,
     MSELoss,
     NLLLoss,
@@ -56,6 +58,7 @@ __all__ = [
     "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",
+    "BCELoss",
     "BCEWithLogitsLoss",
     "Conv1d",
     "Conv2d",
@@ -66,6 +69,7 @@ __all__ = [
     "Flatten",
     "GroupNorm",
     "HuberLoss",
+    "KLDivLoss",
     "Identity",
     "L1Loss",
     "LayerNorm",

@@ -5,6 +5,7 @@ import re
 import numpy as np
 import pytest
 
+import autograd as ag
 from autograd import Tensor, nn
 from ops.attention import attention_dropout_mask
 from tests.nn.common import layer_gradcheck, torch_state
@@ -187,6 +188,21 @@ def test_dropout_on_the_attention_weights_in_training_only():
     np.testing.assert_allclose(plain.data, ref, atol=1e-12)
     np.testing.assert_allclose(w, p.mean(axis=1), atol=1e-12)
     assert "dropout=0.5" in repr(mha)
+
+
+def test_dropout_is_reproducible_under_manual_seed():
+    mha = nn.MultiheadAttention(4, 2, dropout=0.5, batch_first=True, dtype=np.float64)
+    q, kv = Tensor(rng.standard_normal((2, 3, 4))), Tensor(rng.standard_normal((2, 5, 4)))
+    ag.manual_seed(21)
+    first, w = mha(q, kv, kv, need_weights=True, average_attn_weights=False)
+    ag.manual_seed(21)
+    again, w_again = mha(q, kv, kv, need_weights=True, average_attn_weights=False)
+    np.testing.assert_array_equal(again.data, first.data)
+    np.testing.assert_array_equal(w_again, w)
+    assert (w == 0).any()  # dropout did act
+    ag.manual_seed(22)
+    _, w_other = mha(q, kv, kv, need_weights=True, average_attn_weights=False)
+    assert not np.array_equal(w_other, w)
 
 
 def test_dropout_gradients():

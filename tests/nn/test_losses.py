@@ -237,6 +237,70 @@ def test_bce_with_weight_and_pos_weight(reduction):
     assert np.isfinite(big.item())  # no overflow for large logits
 
 
+# --- BCELoss and KLDivLoss --------------------------------------------------------------
+def bce_reference(p, t, reduction="mean", weight=None):
+    """PyTorch's formula, each log clamped at -100."""
+    with np.errstate(divide="ignore"):
+        losses = -(t * np.maximum(np.log(p), -100) + (1 - t) * np.maximum(np.log1p(-p), -100))
+    losses = losses if weight is None else losses * weight
+    return {"none": losses, "sum": losses.sum(), "mean": losses.mean()}[reduction]
+
+
+def kl_div_reference(x, t, reduction="mean", log_target=False):
+    p, log_t = (np.exp(t), t) if log_target else (t, np.log(t))
+    losses = p * (log_t - x)
+    return {"none": losses, "sum": losses.sum(), "mean": losses.mean(),
+            "batchmean": losses.sum() / x.shape[0]}[reduction]
+
+
+def _probabilities(shape):
+    """Probabilities clear of 0 and 1, where the clamped logs have kinks."""
+    return rng.uniform(0.05, 0.95, shape)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weight", [None, np.array([0.5, 2.0, 1.0, 3.0])], ids=["", "weight"])
+def test_bce_loss_forward(weight, reduction, dtype):
+    p, t = _probabilities((3, 4)), rng.random((3, 4))
+    p[0, :2] = 0.0, 1.0  # clamped logs: a finite loss, as PyTorch's
+    p, t = p.astype(dtype), t.astype(dtype)
+    out = nn.BCELoss(weight, reduction=reduction)(Tensor(p), Tensor(t))
+    expected = bce_reference(p.astype(np.float64), t.astype(np.float64), reduction, weight)
+    assert out.dtype == dtype and out.shape == np.shape(expected)
+    assert np.isfinite(out.data).all()
+    np.testing.assert_allclose(out.data, expected, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", REDUCTIONS + ["batchmean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_loss_forward(log_target, reduction, dtype):
+    x = _log_softmax(rng.standard_normal((4, 3)), 1).astype(dtype)
+    t = _probabilities((4, 3))
+    t = (np.log(t) if log_target else t).astype(dtype)
+    out = nn.KLDivLoss(reduction=reduction, log_target=log_target)(Tensor(x), Tensor(t))
+    expected = kl_div_reference(x.astype(np.float64), t.astype(np.float64), reduction,
+                                log_target)
+    assert out.dtype == dtype and out.shape == np.shape(expected)
+    np.testing.assert_allclose(out.data, expected, **TOL[dtype])
+
+
+def test_bce_and_kl_div_loss_gradients():
+    p, t = _probabilities((3, 4)), rng.random((3, 4))
+    gradcheck(nn.BCELoss(np.array([0.5, 2.0, 1.0, 3.0])), [p, t])
+    gradcheck(nn.BCELoss(reduction="none"), [p, t])
+    x, q = rng.standard_normal((3, 4)), _probabilities((3, 4))
+    gradcheck(nn.KLDivLoss(reduction="batchmean"), [x, q])
+    gradcheck(nn.KLDivLoss(reduction="sum", log_target=True), [x, np.log(q)])
+
+
+def test_bce_loss_refuses_what_is_not_a_probability():
+    with pytest.raises(ValueError, match=re.escape(
+            "BCELoss: input must be probabilities in [0, 1], got values from -0.5 to 0.5")):
+        nn.BCELoss()(Tensor(np.array([-0.5, 0.5])), np.array([0.0, 1.0]))
+
+
 # --- PyTorch agreement ------------------------------------------------------------------
 def _torch_cases(torch):
     """(our loss, torch loss, input, target): every option against PyTorch."""
@@ -271,6 +335,15 @@ def _torch_cases(torch):
             (nn.BCEWithLogitsLoss(w3, reduction=r, pos_weight=w3[::-1].copy()),
              torch.nn.BCEWithLogitsLoss(tw, reduction=r, pos_weight=torch.tensor(w3[::-1].copy())),
              x, probs),
+            (nn.BCELoss(w3, reduction=r), torch.nn.BCELoss(tw, reduction=r), probs,
+             rng.random((5, 3))),
+        ]
+    log_probs = _log_softmax(x, 1)
+    for r in ("batchmean", "sum", "none"):  # PyTorch warns on 'mean' (tested against numpy)
+        cases += [
+            (nn.KLDivLoss(reduction=r), torch.nn.KLDivLoss(reduction=r), log_probs, probs),
+            (nn.KLDivLoss(reduction=r, log_target=True),
+             torch.nn.KLDivLoss(reduction=r, log_target=True), log_probs, np.log(probs)),
         ]
     return cases
 
@@ -305,6 +378,34 @@ def test_weights_are_buffers_and_repr():
     assert repr(nn.MSELoss()) == "MSELoss()"
     assert repr(nn.HuberLoss(delta=2.0)) == "HuberLoss(delta=2.0)"
     assert set(nn.BCEWithLogitsLoss(pos_weight=np.ones(3)).state_dict()) == {"pos_weight"}
+
+
+def test_new_losses_repr_and_buffers():
+    assert repr(nn.KLDivLoss(reduction="batchmean", log_target=True)) == \
+        "KLDivLoss(reduction='batchmean', log_target=True)"
+    assert repr(nn.KLDivLoss(log_target=True)) == "KLDivLoss(log_target=True)"
+    assert repr(nn.BCELoss(reduction="sum")) == "BCELoss(reduction='sum')"
+    bce = nn.BCELoss(np.array([1, 2]))
+    assert list(bce.parameters()) == [] and set(bce.state_dict()) == {"weight"}
+    assert bce.weight.dtype == np.float64
+
+
+def test_options_are_checked_by_the_op_where_the_loss_is_built():
+    """The op's own checks, run when the loss is built, under the module's name."""
+    with pytest.raises(TypeError, match="CrossEntropyLoss: ignore_index must be an int, got "
+                                        "1.5"):
+        nn.CrossEntropyLoss(ignore_index=1.5)
+    with pytest.raises(TypeError, match="NLLLoss: ignore_index must be an int"):
+        nn.NLLLoss(ignore_index="0")
+    with pytest.raises(ValueError, match="NLLLoss: reduction must be 'mean', 'sum' or 'none', "
+                                         "got 'batchmean'"):
+        nn.NLLLoss(reduction="batchmean")
+    with pytest.raises(ValueError, match="KLDivLoss: reduction must be 'mean', 'sum', 'none' "
+                                         "or 'batchmean', got 'avg'"):
+        nn.KLDivLoss(reduction="avg")
+    with pytest.raises(ValueError, match="SmoothL1Loss: beta must be a non-negative number, "
+                                         "got nan"):
+        nn.SmoothL1Loss(beta=float("nan"))
 
 
 def test_errors_name_the_loss_and_shapes():
@@ -350,3 +451,13 @@ def test_errors_name_the_loss_and_shapes():
             "BCEWithLogitsLoss: pos_weight of shape (2,) does not broadcast to the input's "
             "shape (2, 3)")):
         nn.BCEWithLogitsLoss(pos_weight=np.ones(2))(x, np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=re.escape(
+            "BCELoss: weight of shape (2,) does not broadcast to the input's shape (2, 3)")):
+        nn.BCELoss(np.ones(2))(x, np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=re.escape(
+            "KLDivLoss: input of shape (2, 3) and target of shape (2, 1) differ")):
+        nn.KLDivLoss()(x, np.ones((2, 1)))
+    with pytest.raises(TypeError, match="NLLLoss: target must be integer class labels"):
+        nn.NLLLoss()(x, np.array([0.0, 1.0]))
+    with pytest.raises(TypeError, match="CrossEntropyLoss: weight must be numbers"):
+        nn.CrossEntropyLoss(np.array(["a", "b", "c"]))

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import autograd as ag
 import ops
 from autograd import Tensor, grad
 from autograd.testing import gradcheck, gradgradcheck
@@ -155,6 +156,21 @@ def test_dropout_p_draws_a_mask_from_rng():
     f32 = ops.scaled_dot_product_attention(*(Tensor(t.data.astype(np.float32)) for t in (q, k, v)),
                                            dropout_p=0.5, rng=np.random.default_rng(0))
     assert f32.dtype == np.float32
+
+
+def test_dropout_p_without_rng_follows_manual_seed():
+    """Without an rng the mask comes from the library's default generator, as ops.dropout's:
+    ag.manual_seed makes it reproducible (a fresh unseeded generator did not)."""
+    rng = np.random.default_rng(5)
+    q, k, v = (Tensor(rng.standard_normal(s)) for s in ((2, 3, 4), (2, 6, 4), (2, 6, 2)))
+    ag.manual_seed(11)
+    first = ops.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
+    ag.manual_seed(11)
+    again = ops.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
+    np.testing.assert_array_equal(again.data, first.data)
+    mask = attention_dropout_mask((2, 3, 6), 0.5, np.float64, np.random.default_rng(11))
+    np.testing.assert_allclose(first.data, sdpa_reference(q.data, k.data, v.data,
+                                                          dropout_mask=mask), atol=1e-12)
 
 
 def test_dropout_keeps_the_expected_output():
