@@ -68,7 +68,7 @@ class Op:
             for p in signature.parameters.values()])
         self.param_names = tuple(
             p.name for p in self.signature.parameters.values()
-            if p.name not in self.input_names and p.kind in (p.POSITIONAL_OR_KEYWORD,))
+            if p.name not in self.input_names and p.kind is p.POSITIONAL_OR_KEYWORD)
 
     def __call__(self, *args, **params):
         """Run the forward on the inputs' arrays; record a Node when grad mode is on and an
