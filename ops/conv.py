@@ -22,67 +22,32 @@ that row of g back as zeros. Each op parses and checks its arguments once, into 
 Two algorithms run them:
 
 - Winograd F(2x2, 3x3) (ops/kernels/winograd.py) for 3x3, stride-1, undilated, ungrouped
-  convolutions whose im2col columns would be large (``_use_winograd`` says when):
+  convolutions whose im2col columns would be large (``policy.use_winograd`` says when):
   16 BLAS GEMMs between tile transforms, 2.25x fewer multiplications than im2col. conv2d
   keeps its input tiles (4x the size of x), and the weight gradient reuses them.
 - im2col/col2im (numba, ops/kernels/im2col.py) around one BLAS GEMM per group over the whole
   batch for everything else; conv2d keeps its columns for the weight gradient. Only when
-  the columns (kh * kw times the size of x) would pass ``CHUNK_BYTES`` does an op unfold a
-  chunk of the batch at a time (and conv2d saves nothing; backward unfolds x again): a few
-  large BLAS calls hold up on a loaded machine where many small ones did not.
+  the columns (kh * kw times the size of x) would pass ``policy.CHUNK_BYTES`` does an op
+  unfold a chunk of the batch at a time (and conv2d saves nothing; backward unfolds x
+  again): a few large BLAS calls hold up on a loaded machine where many small ones did not.
 
 Large arrays come from ops/kernels/workspace.py, which reuses freed blocks instead of
-writing fresh pages. benchmarks/README.md has the measurements behind these choices.
+writing fresh pages. Thresholds, chunk sizes and the kernels' threads are
+ops/kernels/policy.py's; benchmarks/README.md has the measurements behind these choices.
 """
 
 import numpy as np
 
 from autograd.core.registry import call, defop
 from ops.conv_geometry import conv_geometry, integer, pair, real_arrays, transpose_geometry
-from ops.kernels import winograd, workspace
+from ops.kernels import policy, winograd, workspace
 from ops.kernels.im2col import col2im, im2col
+from ops.kernels.matmul import stacked_gemm, stacked_gemm_nt
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d"]
 
-# At most this many bytes of columns exist at once (see the module docstring).
-CHUNK_BYTES = 128 * 2**20
-# im2col/col2im build: False serial, True parallel, None by size (benchmarks/README.md).
-PARALLEL_KERNELS = None
-# Winograd for 3x3, stride 1, undilated, ungrouped convolutions with at least this many
-# channels in and out and this many bytes of im2col columns (see _use_winograd); False
-# turns it off.
-WINOGRAD = True
-WINOGRAD_MIN_CHANNELS = 8
-WINOGRAD_MIN_COLUMN_BYTES = 16 * 2**20
-
 
 # --- array helpers (ndarrays only) ----------------------------------------------------
-def _chunks(n, bytes_per_sample):
-    """[(n0, n1), ...] covering range(n), each about CHUNK_BYTES of columns."""
-    step = max(1, CHUNK_BYTES // max(1, bytes_per_sample))
-    return [(n0, min(n, n0 + step)) for n0 in range(0, n, step)]
-
-
-def _gemm(a, b, out=None):
-    """a (G, m, k) @ b (G, k, n) -> (G, m, n), one BLAS call per group (numpy's stacked
-    matmul skips BLAS when an operand is a transposed view)."""
-    if out is None:
-        out = workspace.empty((a.shape[0], a.shape[1], b.shape[2]), a.dtype)
-    for i in range(a.shape[0]):
-        np.matmul(a[i], b[i], out=out[i])
-    return out
-
-
-def _gemm_nt(a, b):
-    """a (G, m, k) @ b (G, n, k)^T -> (G, m, n) for long k, both C-contiguous.
-
-    Computed as (b @ a^T)^T: with 2 threads OpenBLAS splits that orientation well, while
-    ``a @ b^T`` (k = 50176, m = 64, n = 288, the weight gradient of the benchmark conv) ran
-    up to 4x slower than on one thread on a loaded machine (measured).
-    """
-    return _gemm(b, a.transpose(0, 2, 1)).transpose(0, 2, 1)
-
-
 def _channels_first(y, groups):
     """(N, O, oh, ow) -> (G, O/G, N*oh*ow), a contiguous copy."""
     n, o, oh, ow = y.shape
@@ -108,40 +73,9 @@ def _extend(y, size):
 
 def _unfold(x, kernel, stride, padding, dilation, groups):
     """x (N, C, H, W) -> (G, C/G*kh*kw, N*oh*ow)."""
-    cols = im2col(x, kernel, stride, padding, dilation, PARALLEL_KERNELS)
+    cols = im2col(x, kernel, stride, padding, dilation)
     # (C, kh, kw, N, oh, ow) -> (G, C/G*kh*kw, N*oh*ow)
     return cols.reshape(groups, -1, cols.shape[3] * cols.shape[4] * cols.shape[5])
-
-
-def _use_winograd(w_shape, n, out_size, stride, dilation, groups, itemsize):
-    """Whether Winograd F(2x2, 3x3) (ops/kernels/winograd.py) runs the convolution of a
-    batch of n with w (O, C, kh, kw) giving out_size (oh, ow) (or its adjoints).
-
-    It needs a 3x3 kernel, stride 1, no dilation and one group. It pays when im2col's
-    columns (C*9 x N*oh*ow) are too big for the cache and im2col streams them from memory
-    (measured on 2 cores, 32 MB L3, N=64, forward+backward: 32->64 at 28x28, 58 MB of
-    columns, 16% faster; 64->64 at 14x14, 29 MB, 25% faster; 32->64 at 14x14, 14 MB, the
-    same alone and ~10% slower inside the CNN's training step), and not with a channel or
-    two (the first layer of a CNN was 7x slower). Its tiles take 4x the input and 4x the
-    output; past 4 * CHUNK_BYTES, im2col's chunks bound the memory instead.
-    """
-    if not (WINOGRAD and tuple(w_shape[2:]) == (3, 3) and stride == (1, 1)
-            and dilation == (1, 1) and groups == 1
-            and min(w_shape[:2]) >= WINOGRAD_MIN_CHANNELS):
-        return False
-    positions = n * out_size[0] * out_size[1]
-    column_bytes = w_shape[1] * 9 * positions * itemsize
-    tile_bytes = 4 * (w_shape[0] + w_shape[1]) * itemsize * n * (
-        (out_size[0] + 1) * (out_size[1] + 1))  # tiles cover the output rounded up to even
-    return WINOGRAD_MIN_COLUMN_BYTES <= column_bytes and tile_bytes <= 4 * CHUNK_BYTES
-
-
-def _winograd_conv(x, u, padding, out_shape):
-    """x (N, C, H, W), u (16, O, C) = winograd.filter_tiles(w) -> (y (N, O, oh, ow), V)."""
-    tiles = winograd.tile_counts(*out_shape[2:])
-    v = winograd.input_tiles(x, padding, tiles)  # (16, C, T)
-    m = _gemm(u, v)  # (16, O, C) @ (16, C, T) -> (16, O, T)
-    return winograd.output_tiles(m, out_shape), v
 
 
 def _drop_start(out, crop):
@@ -164,18 +98,18 @@ def _convolve(x, w, b, geometry):
     n, o, dtype = x.shape[0], w.shape[0], x.dtype
     oh, ow = geometry.out_size
     bias = None if b is None else b.reshape(o, 1, 1)
-    if _use_winograd(w.shape, n, (oh, ow), stride, dilation, groups, dtype.itemsize):
-        out, tiles = _winograd_conv(x, winograd.filter_tiles(w), padding, (n, o, oh, ow))
+    if policy.use_winograd(w.shape, n, (oh, ow), stride, dilation, groups, dtype.itemsize):
+        out, tiles = winograd.conv(x, winograd.filter_tiles(w), padding, (n, o, oh, ow))
         if bias is not None:
             out += bias
         return out, tiles
     w3 = _weight_matrix(w, groups)  # (G, O/G, C/G*kh*kw)
     out = workspace.empty((n, o, oh, ow), dtype)
-    chunks = _chunks(n, w3.shape[2] * groups * oh * ow * dtype.itemsize)
+    chunks = policy.batch_chunks(n, w3.shape[2] * groups * oh * ow * dtype.itemsize)
     cols = None
     for n0, n1 in chunks:
         cols = _unfold(x[n0:n1], geometry.kernel, stride, padding, dilation, groups)
-        prod = _gemm(w3, cols)  # (G, O/G, C/G*kh*kw) @ (G, C/G*kh*kw, nb*oh*ow)
+        prod = stacked_gemm(w3, cols)  # (G, O/G, C/G*kh*kw) @ (G, C/G*kh*kw, nb*oh*ow)
         prod = prod.reshape(o, n1 - n0, oh, ow).transpose(1, 0, 2, 3)  # -> (nb, O, oh, ow)
         if bias is None:
             out[n0:n1] = prod
@@ -336,22 +270,22 @@ def _transpose_convolve(y, w, b, geometry, out_size):
                                          geometry.dilation, geometry.groups)
     n, c, dtype, full = y.shape[0], w.shape[1] * groups, y.dtype, geometry.out_size
     y = _extend(y, full)
-    if max(padding) <= 2 and _use_winograd(w.shape, n, full, stride, dilation, groups,
-                                           dtype.itemsize):
+    if max(padding) <= 2 and policy.use_winograd(w.shape, n, full, stride, dilation, groups,
+                                                 dtype.itemsize):
         # Stride 1: the adjoint is a convolution of y with w turned 180 degrees, its in and
         # out channels swapped, (O, C, kh, kw) -> (C, O, kh, kw), and padding 2 - p.
         w_turned = w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]
         pad = (2 - padding[0], 2 - padding[1])
-        out, _ = _winograd_conv(y, winograd.filter_tiles(w_turned), pad, (n, c) + out_size)
+        out, _ = winograd.conv(y, winograd.filter_tiles(w_turned), pad, (n, c) + out_size)
     else:
         # (G, O/G, C/G*kh*kw) -> (G, C/G*kh*kw, O/G), a small copy BLAS reads row by row
         wt = np.ascontiguousarray(_weight_matrix(w, groups).transpose(0, 2, 1))
         out = workspace.empty((n, c) + out_size, dtype)
-        for n0, n1 in _chunks(n, wt.shape[1] * groups * full[0] * full[1] * dtype.itemsize):
-            cols = _gemm(wt, _channels_first(y[n0:n1], groups))  # (G, C/G*kh*kw, nb*oh*ow)
+        bytes_per_sample = wt.shape[1] * groups * full[0] * full[1] * dtype.itemsize
+        for n0, n1 in policy.batch_chunks(n, bytes_per_sample):
+            cols = stacked_gemm(wt, _channels_first(y[n0:n1], groups))  # (G, C/G*kh*kw, nb*oh*ow)
             cols = cols.reshape((c,) + w.shape[2:] + (n1 - n0,) + full)  # (C, kh, kw, nb, oh, ow)
-            col2im(cols, out_size, stride, padding, dilation, PARALLEL_KERNELS,
-                   out=out[n0:n1])
+            col2im(cols, out_size, stride, padding, dilation, out=out[n0:n1])
     if b is not None:
         out += b.reshape(c, 1, 1)
     return out
@@ -410,23 +344,21 @@ def conv2d_weight_grad_forward(x, y, /, kernel_size, stride=1, padding=0, dilati
             f"{(x.shape[0], w_shape[0]) + geometry.out_size} of x {x.shape} and a kernel "
             f"{geometry.kernel} (stride {stride}, padding {padding}, dilation {dilation})")
     n, dtype, full = x.shape[0], x.dtype, geometry.out_size
-    if _use_winograd(w_shape, n, full, stride, dilation, groups, dtype.itemsize):
+    if policy.use_winograd(w_shape, n, full, stride, dilation, groups, dtype.itemsize):
         th, tw = winograd.tile_counts(*full)
         tiles = (unfolded if _reusable(unfolded, (16, x.shape[1], n * th * tw), dtype)
                  else winograd.input_tiles(x, padding, (th, tw)))
-        # (16, O, T) @ (16, T, C): the tile sums of (G2 g G2^T) * V, one GEMM per position
-        products = _gemm_nt(winograd.grad_tiles(y), tiles)
-        return winograd.weight_from_tiles(products), geometry  # (16, O, C) -> (O, C, 3, 3)
+        return winograd.weight_grad(y, tiles), geometry
     k = w_shape[1] * geometry.kernel[0] * geometry.kernel[1]
     if _reusable(unfolded, (groups, k, n * full[0] * full[1]), dtype):
         # (G, O/G, N*oh*ow) @ (G, N*oh*ow, C/G*kh*kw)
-        gw = _gemm_nt(_channels_first(y, groups), unfolded)
+        gw = stacked_gemm_nt(_channels_first(y, groups), unfolded)
         return gw.reshape(w_shape), geometry  # (G, O/G, C/G*kh*kw) -> (O, C/G, kh, kw)
     gw = np.zeros((groups, w_shape[0] // groups, k), dtype=dtype)  # (G, O/G, C/G*kh*kw)
-    for n0, n1 in _chunks(n, k * groups * full[0] * full[1] * dtype.itemsize):
+    for n0, n1 in policy.batch_chunks(n, k * groups * full[0] * full[1] * dtype.itemsize):
         cols = _unfold(x[n0:n1], geometry.kernel, stride, padding, dilation, groups)
         y2 = _channels_first(y[n0:n1], groups)  # (G, O/G, nb*oh*ow)
-        gw += _gemm_nt(y2, cols)  # @ (G, nb*oh*ow, C/G*kh*kw)
+        gw += stacked_gemm_nt(y2, cols)  # @ (G, nb*oh*ow, C/G*kh*kw)
     return gw.reshape(w_shape), geometry  # (G, O/G, C/G*kh*kw) -> (O, C/G, kh, kw)
 
 

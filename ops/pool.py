@@ -86,8 +86,7 @@ def max_pool2d_forward(x, /, kernel_size, stride=None, padding=0):
     out = workspace.empty((n * c, oh, ow), planes.dtype)
     index_dtype = np.int32 if h * w < 2**31 else np.int64  # int32 halves argmax's traffic
     argmax = workspace.empty((n * c, oh, ow), index_dtype)
-    kernel = kernels.pick(kernels.max_pool2d_forward, kernels.max_pool2d_forward_serial, x.size)
-    kernel(planes, kh, kw, sh, sw, ph, pw, out, argmax)
+    kernels.max_pool2d_forward(planes, kh, kw, sh, sw, ph, pw, out, argmax)
     return out.reshape(n, c, oh, ow), argmax  # (N*C, OH, OW) -> (N, C, OH, OW)
 
 
@@ -104,9 +103,7 @@ def max_pool2d_backward_forward(g, /, argmax, shape):
     planes, q = n * c, argmax.shape[1] * argmax.shape[2]
     g = np.ascontiguousarray(g).reshape(planes, q)  # (N, C, OH, OW) -> (N*C, OH*OW)
     gx = workspace.empty((planes, h * w), g.dtype)
-    kernel = kernels.pick(kernels.max_pool2d_backward, kernels.max_pool2d_backward_serial,
-                          gx.size)
-    kernel(g, argmax.reshape(planes, q), gx)
+    kernels.max_pool2d_backward(g, argmax.reshape(planes, q), gx)
     return gx.reshape(shape), None  # (N*C, H*W) -> (N, C, H, W)
 
 
@@ -160,8 +157,7 @@ def avg_pool2d_forward(x, /, kernel_size, stride=None, padding=0, count_include_
     n, c = x.shape[:2]
     planes = _planes("avg_pool2d", x)
     out = workspace.empty((n * c, oh, ow), planes.dtype)
-    kernel = kernels.pick(kernels.avg_pool2d_forward, kernels.avg_pool2d_forward_serial, x.size)
-    kernel(planes, kh, kw, sh, sw, ph, pw, bool(count_include_pad), out)
+    kernels.avg_pool2d_forward(planes, kh, kw, sh, sw, ph, pw, bool(count_include_pad), out)
     # (N*C, OH, OW) -> (N, C, OH, OW)
     return out.reshape(n, c, oh, ow), (geometry, bool(count_include_pad))
 
@@ -182,9 +178,7 @@ def avg_pool2d_backward_forward(g, /, shape, kernel_size, stride, padding, count
     n, c, h, w = shape
     g = _planes("avg_pool2d", g)  # (N, C, OH, OW) -> (N*C, OH, OW)
     gx = workspace.empty((n * c, h, w), g.dtype)
-    kernel = kernels.pick(kernels.avg_pool2d_backward, kernels.avg_pool2d_backward_serial,
-                          gx.size)
-    kernel(g, kh, kw, sh, sw, ph, pw, bool(count_include_pad), gx)
+    kernels.avg_pool2d_backward(g, kh, kw, sh, sw, ph, pw, bool(count_include_pad), gx)
     return gx.reshape(shape), None  # (N*C, H, W) -> (N, C, H, W)
 
 

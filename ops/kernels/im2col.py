@@ -8,20 +8,17 @@ so that, for groups G with C = G * Cg, ``cols.reshape(G, Cg * kh * kw, N * oh * 
 contiguous matrix per group and a convolution is one large BLAS GEMM per group.
 
 Both kernels loop over the kernel offsets (p, q) and copy whole rows of the output for each,
-Chainer-style. The parallel loop runs over (channel, sample) pairs: each pair reads one plane
-``x[n, c]`` and writes only its own rows of ``cols`` (im2col), or writes only the plane
-``x[n, c]`` (col2im). col2im's ``+=`` over overlapping windows therefore never races: the
-kernel offsets that overlap are looped serially inside one pair.
-
-Serial and parallel versions are compiled from the same source (``_IM2COL``, ``_COL2IM``:
-(serial, parallel) pairs), so tests can check that they agree.
+Chainer-style. Their work items, which ops/kernels/policy.py may split over threads, are the
+(channel, sample) pairs: each pair reads one plane ``x[n, c]`` and writes only its own rows
+of ``cols`` (im2col), or writes only the plane ``x[n, c]`` (col2im). col2im's ``+=`` over
+overlapping windows therefore never races: the kernel offsets that overlap are looped
+serially inside one pair.
 """
 
 import numpy as np
-from numba import prange
 
-from ops.kernels import workspace
-from ops.kernels.config import njit, serial_and_parallel
+from ops.kernels import policy, workspace
+from ops.kernels.config import njit
 
 __all__ = ["col2im", "conv_out_size", "im2col"]
 
@@ -39,18 +36,19 @@ def _valid_range(offset, size, stride, n_out):
     return lo, max(lo, min(hi, n_out))
 
 
-def _im2col_kernel(x, cols, sh, sw, ph, pw, dh, dw):
-    """x (N, C, H, W) -> cols (C, kh, kw, N, oh, ow), padding read as zeros.
+@njit
+def _im2col_kernel(start, stop, x, cols, sh, sw, ph, pw, dh, dw):
+    """x (N, C, H, W) -> cols (C, kh, kw, N, oh, ow), padding read as zeros, for the
+    (channel, sample) pairs t = c * N + n in [start, stop).
 
     ``cols[c, p, q, n, i, j] = x[n, c, i*sh + p*dh - ph, j*sw + q*dw - pw]`` (0 outside).
     Every element of ``cols`` is written, so it may come uninitialised.
     """
     # The innermost index is cast to unsigned (_u): a signed one gets numba's negative-index
-    # wraparound test on every element, which stops LLVM from vectorising the copy (measured
-    # 4x slower).
-    n_batch, n_chan, height, width = x.shape
+    # wraparound test on every element, which stops LLVM from vectorising the copy.
+    n_batch, height, width = x.shape[0], x.shape[2], x.shape[3]
     kh, kw, oh, ow = cols.shape[1], cols.shape[2], cols.shape[4], cols.shape[5]
-    for t in prange(n_chan * n_batch):
+    for t in range(start, stop):
         c = t // n_batch
         n = t - c * n_batch
         for p in range(kh):
@@ -77,16 +75,18 @@ def _im2col_kernel(x, cols, sh, sw, ph, pw, dh, dw):
                         cols[c, p, q, n, i, _u(j)] = 0
 
 
-def _col2im_kernel(cols, x, sh, sw, ph, pw, dh, dw):
-    """cols (C, kh, kw, N, oh, ow) -> x (N, C, H, W), the adjoint of im2col.
+@njit
+def _col2im_kernel(start, stop, cols, x, sh, sw, ph, pw, dh, dw):
+    """cols (C, kh, kw, N, oh, ow) -> x (N, C, H, W), the adjoint of im2col, for the
+    (channel, sample) pairs t = c * N + n in [start, stop).
 
     Each column element is added to the input element its window reads; elements read by
     several windows get the sum, entries that fall in the padding are dropped. ``x`` may
     come uninitialised: each plane is zeroed by the one thread that owns it.
     """
-    n_batch, n_chan, height, width = x.shape
+    n_batch, height, width = x.shape[0], x.shape[2], x.shape[3]
     kh, kw, oh, ow = cols.shape[1], cols.shape[2], cols.shape[4], cols.shape[5]
-    for t in prange(n_chan * n_batch):
+    for t in range(start, stop):
         c = t // n_batch
         n = t - c * n_batch
         for r in range(height):
@@ -106,21 +106,6 @@ def _col2im_kernel(cols, x, sh, sw, ph, pw, dh, dw):
                     else:
                         for j in range(j0, j1):
                             x[n, c, r, _u(j * sw + s_off)] += cols[c, p, q, n, i, _u(j)]
-
-
-_IM2COL = serial_and_parallel(_im2col_kernel)
-_COL2IM = serial_and_parallel(_col2im_kernel)
-
-# Below this many column elements a parallel launch costs more than it saves (~0.1 ms to
-# wake the threads against ~1 ns per element).
-PARALLEL_MIN_SIZE = 2**16
-
-
-def _build(kernels, size, parallel):
-    """The serial or parallel build: ``parallel`` True/False forces it, None picks by size."""
-    if parallel is None:
-        parallel = size >= PARALLEL_MIN_SIZE
-    return kernels[1 if parallel else 0]
 
 
 def conv_out_size(size, k, s, p, d):
@@ -153,8 +138,8 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), paral
     ----------
     x : ndarray (N, C, H, W), float32 or float64 (any strides)
     kernel_size, stride, padding, dilation : pairs of ints
-    parallel : True or False for the parallel or serial build; None (default) picks
-        parallel for large inputs.
+    parallel : True or False to run on several threads or on this one; None (default)
+        leaves it to ops/kernels/policy.py (several for large inputs).
 
     Returns
     -------
@@ -177,7 +162,8 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), paral
             f"{(h, w)} padded by {(ph, pw)}"
         )
     cols = workspace.empty((c, kh, kw, n, oh, ow), x.dtype)
-    _build(_IM2COL, cols.size, parallel)(x, cols, sh, sw, ph, pw, dh, dw)
+    policy.run(_im2col_kernel, c * n, (x, cols, sh, sw, ph, pw, dh, dw),
+               family="im2col", work=cols.size, parallel=parallel)
     return cols
 
 
@@ -218,5 +204,6 @@ def col2im(
             f"col2im: out must be a C-contiguous {cols.dtype} array of shape "
             f"{(n, c, h, w)}, got {x.dtype} {x.shape}"
         )
-    _build(_COL2IM, cols.size, parallel)(cols, x, sh, sw, ph, pw, dh, dw)
+    policy.run(_col2im_kernel, c * n, (cols, x, sh, sw, ph, pw, dh, dw),
+               family="col2im", work=cols.size, parallel=parallel)
     return x

@@ -1,39 +1,28 @@
 """Matrix products: BLAS where BLAS wins, a numba kernel where it does not.
 
-Measured on the 2-core AVX2 machine (``python -m benchmarks.kernels`` and the sweep in
-benchmarks/README.md):
-
-- square GEMM, n = 256 .. 2048: OpenBLAS (numpy's ``matmul``) reaches 40-120 GFLOP/s;
-  numba loop nests without hand-made register blocking stay far below, so every plain 2-D
-  product goes to BLAS (our matmul is BLAS plus a few microseconds of dispatch).
-- a batch of matrices times one matrix, ``(..., n, k) @ (k, m)`` (a linear layer over a
+- Every plain 2-D product goes to BLAS (numpy's ``matmul``): numba loop nests without
+  hand-made register blocking stay far below OpenBLAS.
+- A batch of matrices times one matrix, ``(..., n, k) @ (k, m)`` (a linear layer over a
   batch of sequences or images): numpy runs one small GEMM per matrix; folding the batch
-  into the rows makes it one ``(B n, k) @ (k, m)`` GEMM that BLAS threads well, about 2x
-  faster with 2 threads for (64, 128, 256) @ (256, 512).
-- a batch of small matrices times a batch, ``(B, n, k) @ (B, k, m)``: numpy loops over the
-  batch calling BLAS on one thread. The numba kernel below, on one thread, runs at
-  ``PER_THREAD_SPEED`` of that (0.85 for sides <= 8, falling to 0.3 at 64: the inner loop is
-  bound by loads and stores of the output rows, while BLAS keeps its tile in registers), so
-  it pays only when the threads make up for it: ``threads * speed >= MIN_GAIN``. On the
-  2-core machine that means sides <= 8 only; 512 x (32x32 @ 32x32) stays with BLAS.
+  into the rows makes it one ``(B n, k) @ (k, m)`` GEMM that BLAS threads well.
+- A batch of small matrices times a batch, ``(B, n, k) @ (B, k, m)``: numpy loops over the
+  batch calling BLAS on one thread. The numba kernel below is slower than that per thread
+  (its inner loop is bound by loads and stores of the output rows, while BLAS keeps its
+  tile in registers), so it runs only where its threads make up for it
+  (``policy.use_numba_batched``).
+- Stacked GEMMs for the convolutions (``stacked_gemm``, ``stacked_gemm_nt``): one BLAS call
+  per matrix of the stack.
 
-``matmul`` picks among the three; ``batched_matmul`` / ``batched_matmul_serial`` are the
-raw kernels.
+``matmul`` picks among the first three; ``batched_matmul`` is the raw kernel. The figures
+behind these rules are in benchmarks/README.md.
 """
 
-import numba
 import numpy as np
-from numba import prange
 
-from ops.kernels.config import njit, serial_and_parallel
+from ops.kernels import policy, workspace
+from ops.kernels.config import njit
 
-# One thread of the numba kernel relative to numpy's batched loop (OpenBLAS on one thread),
-# by the largest side of the matrices (measured, float32, batch 512).
-PER_THREAD_SPEED = ((8, 0.85), (16, 0.45), (32, 0.35), (64, 0.3))
-# The numba kernel runs when its threads make it this much faster than numpy...
-MIN_GAIN = 1.25
-# ...and the product has this many flops (waking the thread pool costs ~20 us).
-MIN_FLOP = 1e6
+__all__ = ["batched_matmul", "matmul", "stacked_gemm", "stacked_gemm_nt"]
 
 
 @njit
@@ -65,29 +54,39 @@ def _gemm_small(a, b, out):
                 o[j] += ar * row[j]
 
 
-def _batched_matmul(a, b, out):
-    """out (B, n, m) = a (B, n, k) @ b (B, k, m), parallel over the batch (each thread owns
-    whole output matrices). C-contiguous operands of one float dtype."""
-    for p in prange(a.shape[0]):
+@njit
+def _batched_matmul_kernel(start, stop, a, b, out):
+    for p in range(start, stop):
         _gemm_small(a[p], b[p], out[p])
 
 
-batched_matmul_serial, batched_matmul = serial_and_parallel(_batched_matmul)
-
-
-def use_numba_batched(a, b):
-    """True when the numba kernel beats numpy for a (B, n, k) @ b (B, k, m)."""
-    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
-        return False
-    if a.dtype != b.dtype or a.dtype not in (np.float32, np.float64):
-        return False
-    if not (a.flags.c_contiguous and b.flags.c_contiguous):
-        return False  # BLAS takes transposed views as they are; we would copy
-    side = max(a.shape[1], a.shape[2], b.shape[2])
-    speed = next((v for limit, v in PER_THREAD_SPEED if side <= limit), 0.0)
-    threads = numba.get_num_threads()
+def batched_matmul(a, b, out, parallel=None):
+    """out (B, n, m) = a (B, n, k) @ b (B, k, m), the matrices of the batch split over
+    threads by ops/kernels/policy.py (``parallel`` True/False forces it). C-contiguous
+    operands of one float dtype."""
     flop = 2.0 * a.shape[0] * a.shape[1] * a.shape[2] * b.shape[2]
-    return threads * speed >= MIN_GAIN and flop >= MIN_FLOP and a.shape[0] >= threads
+    policy.run(_batched_matmul_kernel, a.shape[0], (a, b, out),
+               family="batched_matmul", work=flop, parallel=parallel)
+
+
+def stacked_gemm(a, b, out=None):
+    """a (G, m, k) @ b (G, k, n) -> (G, m, n), one BLAS call per matrix (numpy's stacked
+    matmul skips BLAS when an operand is a transposed view)."""
+    if out is None:
+        out = workspace.empty((a.shape[0], a.shape[1], b.shape[2]), a.dtype)
+    for i in range(a.shape[0]):
+        np.matmul(a[i], b[i], out=out[i])
+    return out
+
+
+def stacked_gemm_nt(a, b):
+    """a (G, m, k) @ b (G, n, k)^T -> (G, m, n) for long k, both C-contiguous.
+
+    Computed as (b @ a^T)^T: with 2 threads OpenBLAS splits that orientation well, while
+    ``a @ b^T`` (k = 50176, m = 64, n = 288: the weight gradient of the benchmark conv) ran
+    several times slower than on one thread on a loaded machine.
+    """
+    return stacked_gemm(b, a.transpose(0, 2, 1)).transpose(0, 2, 1)
 
 
 def matmul(a, b):
@@ -107,7 +106,7 @@ def matmul(a, b):
         count = int(np.prod(batch))
         a3 = a.reshape((count,) + a.shape[-2:])  # (..., n, k) -> (B, n, k)
         b3 = b.reshape((count,) + b.shape[-2:])  # (..., k, m) -> (B, k, m)
-        if use_numba_batched(a3, b3):
+        if policy.use_numba_batched(a3, b3):
             out = np.empty((a3.shape[0], a3.shape[1], b3.shape[2]), dtype=a.dtype)
             batched_matmul(a3, b3, out)
             return out.reshape(batch + out.shape[1:])  # (B, n, m) -> (..., n, m)

@@ -1,11 +1,11 @@
 """Pooling kernels on stacks of planes: x (P, H, W) with P = N * C.
 
 Each kernel is a function of one plane (``_*_plane``, given the whole stack and the plane's
-index: slicing the plane out as a view first made the loops 3x slower, measured) and two
-drivers compiled from it: a parallel one, ``prange`` over the planes, and a serial one for
-small inputs, where waking the thread pool costs more than the work (and, on a loaded
-machine, a scheduler time slice per call). Each plane is read and written by one thread
-only, so the backward scatters (``+=`` into overlapping windows) cannot race.
+index: slicing the plane out as a view first made the loops several times slower), looped
+over a range of planes (``_*_planes``); the public drivers hand that loop to
+ops/kernels/policy.py, which runs it on this thread or splits the planes over several.
+Each plane is read and written by one thread only, so the backward scatters (``+=`` into
+overlapping windows) cannot race.
 
 Padding is virtual: a window is clipped to the plane, which for max pooling is the same as
 padding with -inf. The geometry is checked by the callers (ops/pool.py); the kernels assume
@@ -13,28 +13,23 @@ every window holds at least one element of the plane (padding <= kernel // 2, as
 PyTorch).
 
 Indices are cast to unsigned (``_u``) where they are known to be in range: numba then skips
-its negative-index wraparound check, which made these loops 25-50% slower (measured).
+its negative-index wraparound check, which slows these loops.
+
+Every driver takes ``parallel``: True or False forces a run on several threads or on this
+one, None (default) leaves it to the policy (several for large stacks).
 """
 
 import numpy as np
-from numba import prange
 
-from ops.kernels.config import njit, serial_and_parallel
+from ops.kernels import policy
+from ops.kernels.config import njit
 
 _u = np.uint64
-
-# Below this many input elements a call runs on the calling thread only.
-PARALLEL_MIN_SIZE = 1 << 15
 
 
 def out_size(size, k, s, p):
     """Output length of a pooling window k, stride s, padding p over ``size`` elements."""
     return (size + 2 * p - k) // s + 1
-
-
-def pick(kernel, serial, size):
-    """The parallel ``kernel`` for ``size`` elements of work or more, else ``serial``."""
-    return kernel if size >= PARALLEL_MIN_SIZE else serial
 
 
 # --- max pooling ----------------------------------------------------------------------
@@ -62,7 +57,7 @@ def _max_plane(x, p, kh, kw, sh, sw, ph, pw, out, argmax):
 @njit
 def _max_plane_2x2(x, p, out, argmax):
     """``_max_plane`` for the common 2x2 window, stride 2, no padding: the same comparisons
-    in the same order (so the same ties and NaNs), without per-window bounds (4x faster)."""
+    in the same order (so the same ties and NaNs), without per-window bounds."""
     width = x.shape[2]
     for i in range(out.shape[1]):
         a = _u(2 * i)
@@ -94,18 +89,21 @@ def _max_any_plane(x, p, kh, kw, sh, sw, ph, pw, out, argmax):
         _max_plane(x, p, kh, kw, sh, sw, ph, pw, out, argmax)
 
 
-def _max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out, argmax):
+@njit
+def _max_planes(start, stop, x, kh, kw, sh, sw, ph, pw, out, argmax):
+    for p in range(start, stop):
+        _max_any_plane(x, p, kh, kw, sh, sw, ph, pw, out, argmax)
+
+
+def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, out, argmax, parallel=None):
     """Max over each window.
 
     x (P, H, W) -> out (P, OH, OW) and argmax (P, OH, OW): the flat index ``h * W + w`` of
     each window's max in its plane. The first max wins a tie; a NaN wins over numbers (and
     the last NaN over other NaNs), as in PyTorch, so NaNs propagate.
     """
-    for p in prange(x.shape[0]):
-        _max_any_plane(x, p, kh, kw, sh, sw, ph, pw, out, argmax)
-
-
-max_pool2d_forward_serial, max_pool2d_forward = serial_and_parallel(_max_pool2d_forward)
+    policy.run(_max_planes, x.shape[0], (x, kh, kw, sh, sw, ph, pw, out, argmax),
+               family="pool", work=x.size, parallel=parallel)
 
 
 @njit
@@ -116,18 +114,21 @@ def _scatter_plane(g, argmax, p, gx):
         gx[p, _u(argmax[p, k])] += g[p, k]
 
 
-def _max_pool2d_backward(g, argmax, gx):
+@njit
+def _scatter_planes(start, stop, g, argmax, gx):
+    for p in range(start, stop):
+        _scatter_plane(g, argmax, p, gx)
+
+
+def max_pool2d_backward(g, argmax, gx, parallel=None):
     """Scatter the gradient to the recorded maxima.
 
     g (P, Q), argmax (P, Q) flat indices into a plane of M = H * W elements -> gx (P, M):
     zeros with ``g[p, q]`` added at ``argmax[p, q]`` (added: overlapping windows can share
     a max).
     """
-    for p in prange(g.shape[0]):
-        _scatter_plane(g, argmax, p, gx)
-
-
-max_pool2d_backward_serial, max_pool2d_backward = serial_and_parallel(_max_pool2d_backward)
+    policy.run(_scatter_planes, g.shape[0], (g, argmax, gx),
+               family="pool", work=gx.size, parallel=parallel)
 
 
 @njit
@@ -157,17 +158,20 @@ def _avg_plane(x, p, kh, kw, sh, sw, ph, pw, count_include_pad, out):
             out[p, i, j] = total / count
 
 
-def _avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, count_include_pad, out):
+@njit
+def _avg_planes(start, stop, x, kh, kw, sh, sw, ph, pw, count_include_pad, out):
+    for p in range(start, stop):
+        _avg_plane(x, p, kh, kw, sh, sw, ph, pw, count_include_pad, out)
+
+
+def avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, count_include_pad, out, parallel=None):
     """Mean over each window.
 
     x (P, H, W) -> out (P, OH, OW). The divisor is kh * kw with ``count_include_pad`` (the
     padding counts as zeros), else the number of elements of the plane in the window.
     """
-    for p in prange(x.shape[0]):
-        _avg_plane(x, p, kh, kw, sh, sw, ph, pw, count_include_pad, out)
-
-
-avg_pool2d_forward_serial, avg_pool2d_forward = serial_and_parallel(_avg_pool2d_forward)
+    policy.run(_avg_planes, x.shape[0], (x, kh, kw, sh, sw, ph, pw, count_include_pad, out),
+               family="pool", work=x.size, parallel=parallel)
 
 
 @njit
@@ -189,11 +193,14 @@ def _spread_plane(g, p, kh, kw, sh, sw, ph, pw, count_include_pad, gx):
                     gx[p, _u(a), _u(b)] += share
 
 
-def _avg_pool2d_backward(g, kh, kw, sh, sw, ph, pw, count_include_pad, gx):
-    """The adjoint of ``avg_pool2d_forward``: g (P, OH, OW) -> gx (P, H, W), zeros with
-    ``g / count`` added to every element of each window."""
-    for p in prange(g.shape[0]):
+@njit
+def _spread_planes(start, stop, g, kh, kw, sh, sw, ph, pw, count_include_pad, gx):
+    for p in range(start, stop):
         _spread_plane(g, p, kh, kw, sh, sw, ph, pw, count_include_pad, gx)
 
 
-avg_pool2d_backward_serial, avg_pool2d_backward = serial_and_parallel(_avg_pool2d_backward)
+def avg_pool2d_backward(g, kh, kw, sh, sw, ph, pw, count_include_pad, gx, parallel=None):
+    """The adjoint of ``avg_pool2d_forward``: g (P, OH, OW) -> gx (P, H, W), zeros with
+    ``g / count`` added to every element of each window."""
+    policy.run(_spread_planes, g.shape[0], (g, kh, kw, sh, sw, ph, pw, count_include_pad, gx),
+               family="pool", work=gx.size, parallel=parallel)

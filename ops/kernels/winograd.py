@@ -20,22 +20,23 @@ same interpolation points (0, 1, -1, inf) its input transform is the same BT ove
 
 The matrices come from Toom-Cook at those points; BT keeps Lavin's rows of 0 and +-1 and G,
 AT, G2 carry the matching scales. tests/kernels/test_winograd.py checks the identities in
-float64. F(4x4, 3x3) (36 GEMMs, 4x fewer multiplications, tiles 2.25x the size of the data
-instead of 4x) was tried too: its transforms took about twice as long, and a forward pass
-came out equal at 28x28 and 25% slower at 14x14 (N=64, C 32->64, 2 cores).
+float64. ``conv`` and ``weight_grad`` run the whole algorithm, GEMMs included;
+ops/kernels/policy.py (``use_winograd``) says when it runs, and benchmarks/README.md what
+F(2x2, 3x3) gains and why not F(4x4, 3x3).
 
 The tile kernels spell the sparse matrices out as adds (loops of general matrix products
-ran 3-5x slower, tried for F(4x4, 3x3)) and run parallel over (channel, sample) planes.
+were slower) and work plane by plane, a (channel, sample) plane per work item, which
+policy.py may split over threads.
 """
 
 import numpy as np
-from numba import prange
 
-from ops.kernels import workspace
-from ops.kernels.config import njit, parallel_njit
+from ops.kernels import policy, workspace
+from ops.kernels.config import njit
+from ops.kernels.matmul import stacked_gemm, stacked_gemm_nt
 
-__all__ = ["filter_tiles", "grad_tiles", "input_tiles", "output_tiles", "tile_counts",
-           "weight_from_tiles"]
+__all__ = ["conv", "filter_tiles", "grad_tiles", "input_tiles", "output_tiles", "tile_counts",
+           "weight_from_tiles", "weight_grad"]
 
 BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float64)
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
@@ -83,12 +84,13 @@ def _input_plane(x, v, n, c, ph, pw, th, tw):
                     e[a, s], e[a, s + 1], e[a, s + 2], e[a, s + 3])
 
 
-@parallel_njit
-def _input_tiles(x, v, ph, pw, th, tw):
+@njit
+def _input_tiles(start, stop, x, v, ph, pw, th, tw):
     """x (N, C, H, W) -> v (4, 4, C, N*th*tw): ``v[:, :, c, (n*th + i)*tw + j] = BT d BT^T``
-    for the 4x4 patch d of x[n, c] at (2i - ph, 2j - pw), zeros outside x."""
-    n_batch, n_chan = x.shape[0], x.shape[1]
-    for t in prange(n_chan * n_batch):  # the body is a call: parfors compile it fast
+    for the 4x4 patch d of x[n, c] at (2i - ph, 2j - pw), zeros outside x, for the planes
+    t = c * N + n in [start, stop)."""
+    n_batch = x.shape[0]
+    for t in range(start, stop):
         _input_plane(x, v, t % n_batch, t // n_batch, ph, pw, th, tw)
 
 
@@ -119,12 +121,12 @@ def _grad_plane(g, u, n, o, th, tw):
                     e[a, s], e[a, s + 1])
 
 
-@parallel_njit
-def _grad_tiles(g, u, th, tw):
+@njit
+def _grad_tiles(start, stop, g, u, th, tw):
     """g (N, O, oh, ow) -> u (4, 4, O, N*th*tw): ``G2 t G2^T`` for each 2x2 tile t of g[n, o]
-    (zeros past its edges)."""
-    n_batch, n_out = g.shape[0], g.shape[1]
-    for t in prange(n_out * n_batch):
+    (zeros past its edges), for the planes t = o * N + n in [start, stop)."""
+    n_batch = g.shape[0]
+    for t in range(start, stop):
         _grad_plane(g, u, t % n_batch, t // n_batch, th, tw)
 
 
@@ -156,38 +158,46 @@ def _output_plane(m, y, n, o, th, tw):
                 y[n, o, r, ow - 1] = _at(e[a, 0, j], e[a, 1, j], e[a, 2, j], e[a, 3, j])[0]
 
 
-@parallel_njit
-def _output_tiles(m, y, th, tw):
+@njit
+def _output_tiles(start, stop, m, y, th, tw):
     """m (4, 4, O, N*th*tw) -> y (N, O, oh, ow): the 2x2 block of y[n, o] at (2i, 2j) is
-    ``AT m[:, :, o, (n*th + i)*tw + j] AT^T``, cropped at y's edges."""
-    n_batch, n_out = y.shape[0], y.shape[1]
-    for t in prange(n_out * n_batch):
+    ``AT m[:, :, o, (n*th + i)*tw + j] AT^T``, cropped at y's edges, for the planes
+    t = o * N + n in [start, stop)."""
+    n_batch = y.shape[0]
+    for t in range(start, stop):
         _output_plane(m, y, t % n_batch, t // n_batch, th, tw)
 
 
-def input_tiles(x, padding, tiles):
-    """x (N, C, H, W) -> V (16, C, N*th*tw) for tiles = (th, tw) and padding (ph, pw)."""
+def input_tiles(x, padding, tiles, parallel=None):
+    """x (N, C, H, W) -> V (16, C, N*th*tw) for tiles = (th, tw) and padding (ph, pw).
+    ``parallel``: True/False forces a run on several threads or on this one, None leaves it
+    to the policy."""
     th, tw = tiles
     n, c = x.shape[:2]
     v = workspace.empty((4, 4, c, n * th * tw), x.dtype)
-    _input_tiles(np.ascontiguousarray(x), v, padding[0], padding[1], th, tw)
+    policy.run(_input_tiles, c * n, (np.ascontiguousarray(x), v, padding[0], padding[1], th, tw),
+               family="winograd", work=v.size, parallel=parallel)
     return v.reshape(16, c, n * th * tw)  # (4, 4, C, T) -> (16, C, T)
 
 
-def grad_tiles(g):
+def grad_tiles(g, parallel=None):
     """g (N, O, oh, ow) -> (16, O, N*th*tw): G2 t G2^T for each 2x2 tile t of g."""
     th, tw = tile_counts(*g.shape[2:])
     n, o = g.shape[:2]
     u = workspace.empty((4, 4, o, n * th * tw), g.dtype)
-    _grad_tiles(np.ascontiguousarray(g), u, th, tw)
+    policy.run(_grad_tiles, o * n, (np.ascontiguousarray(g), u, th, tw),
+               family="winograd", work=u.size, parallel=parallel)
     return u.reshape(16, o, n * th * tw)  # (4, 4, O, T) -> (16, O, T)
 
 
-def output_tiles(m, out_shape):
+def output_tiles(m, out_shape, parallel=None):
     """M (16, O, N*th*tw) -> y of out_shape (N, O, oh, ow)."""
     th, tw = tile_counts(*out_shape[2:])
+    n, o = out_shape[:2]
     y = workspace.empty(out_shape, m.dtype)
-    _output_tiles(m.reshape(4, 4, *m.shape[1:]), y, th, tw)  # (16, O, T) -> (4, 4, O, T)
+    m4 = m.reshape(4, 4, *m.shape[1:])  # (16, O, T) -> (4, 4, O, T)
+    policy.run(_output_tiles, o * n, (m4, y, th, tw),
+               family="winograd", work=m.size, parallel=parallel)
     return y
 
 
@@ -201,3 +211,20 @@ def weight_from_tiles(products):
     """(16, O, C), the tile sums of (G2 g G2^T) * V -> gw (O, C, 3, 3) = AT3 . AT3^T."""
     p = products.astype(np.float64).reshape(4, 4, *products.shape[1:])  # -> (4, 4, O, C)
     return np.einsum("pa,aboc,qb->ocpq", AT3, p, AT3, optimize=True).astype(products.dtype)
+
+
+def conv(x, u, padding, out_shape):
+    """x (N, C, H, W), u (16, O, C) = filter_tiles(w) -> (y (N, O, oh, ow), V), the
+    convolution of x with w and the input tiles V (16, C, T), which ``weight_grad`` reuses."""
+    tiles = tile_counts(*out_shape[2:])
+    v = input_tiles(x, padding, tiles)  # (16, C, T)
+    m = stacked_gemm(u, v)  # (16, O, C) @ (16, C, T) -> (16, O, T)
+    return output_tiles(m, out_shape), v
+
+
+def weight_grad(g, v):
+    """g (N, O, oh, ow), the input tiles v (16, C, T) of x -> gw (O, C, 3, 3), the gradient
+    of conv(x, w) in w for the upstream gradient g."""
+    # (16, O, T) @ (16, T, C): the tile sums of (G2 g G2^T) * V, one GEMM per position
+    products = stacked_gemm_nt(grad_tiles(g), v)
+    return weight_from_tiles(products)  # (16, O, C) -> (O, C, 3, 3)

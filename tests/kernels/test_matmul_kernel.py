@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from ops.kernels import matmul as mm
+from ops.kernels import policy
 
 sides = st.integers(1, 7)
 
@@ -18,12 +19,12 @@ def test_batched_kernels_match_numpy(batch, n, k, m, dtype, seed):
     expected = np.matmul(a.astype(np.float64), b.astype(np.float64))
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     results = []
-    for kernel in (mm.batched_matmul, mm.batched_matmul_serial):
+    for parallel in (True, False):
         out = np.full((batch, n, m), np.nan, dtype=dtype)  # every element must be written
-        kernel(a, b, out)
+        mm.batched_matmul(a, b, out, parallel=parallel)
         np.testing.assert_allclose(out, expected, **tol)
         results.append(out)
-    np.testing.assert_array_equal(*results)  # parallel and serial: the same bits
+    np.testing.assert_array_equal(*results)  # threaded and serial: the same bits
 
 
 shapes = st.sampled_from([
@@ -62,14 +63,14 @@ def test_dispatch_rule(monkeypatch):
     small = np.ones((512, 32, 32), np.float32)
     for threads, tiny_numba, small_numba in [(1, False, False), (2, True, False),
                                               (4, True, True)]:
-        monkeypatch.setattr(mm.numba, "get_num_threads", lambda t=threads: t)
-        assert mm.use_numba_batched(tiny, tiny) == tiny_numba
-        assert mm.use_numba_batched(small, small) == small_numba
-    assert not mm.use_numba_batched(tiny[:8], tiny[:8])  # too little work for the pool
+        monkeypatch.setattr(policy, "_threads", threads)
+        assert policy.use_numba_batched(tiny, tiny) == tiny_numba
+        assert policy.use_numba_batched(small, small) == small_numba
+    assert not policy.use_numba_batched(tiny[:8], tiny[:8])  # too little work for the pool
     big = np.ones((64, 128, 128), np.float32)
-    assert not mm.use_numba_batched(big, big)  # large matrices: BLAS
-    assert not mm.use_numba_batched(tiny, tiny.astype(np.float64))  # mixed dtypes: numpy
-    assert not mm.use_numba_batched(tiny, tiny.transpose(0, 2, 1))  # strided: BLAS as is
+    assert not policy.use_numba_batched(big, big)  # large matrices: BLAS
+    assert not policy.use_numba_batched(tiny, tiny.astype(np.float64))  # mixed dtypes: numpy
+    assert not policy.use_numba_batched(tiny, tiny.transpose(0, 2, 1))  # strided: BLAS as is
 
 
 def test_mismatched_shapes_raise_numpys_error():

@@ -1,11 +1,20 @@
-"""Pooling kernels against direct loops; parallel against serial; adjoint identities."""
+"""Pooling kernels against direct loops; threaded against serial; adjoint identities."""
+
+from functools import partial
 
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
+from ops.kernels import policy
 from ops.kernels import pool as K
 from tests.naive_pool import naive_avg_pool2d, naive_max_pool2d, pool_geometries
+
+
+def _threaded_and_serial(driver):
+    """The driver forced onto several threads (where there are planes enough), and onto one."""
+    return partial(driver, parallel=True), partial(driver, parallel=False)
+
 
 def _flat_geometry(kernel, stride, padding):
     return (*kernel, *stride, *padding)
@@ -28,7 +37,7 @@ def test_max_pool_kernels_match_naive(geometry, dtype, seed):
     rng = np.random.default_rng(seed)
     x = rng.integers(-3, 4, size=shape).astype(dtype)  # small integers: plenty of ties
     expected, expected_at = naive_max_pool2d(x, kernel, stride, padding)
-    for driver in (K.max_pool2d_forward, K.max_pool2d_forward_serial):
+    for driver in _threaded_and_serial(K.max_pool2d_forward):
         out, argmax = _max_pool(driver, x, kernel, stride, padding)
         assert out.dtype == dtype
         np.testing.assert_array_equal(out, expected)
@@ -40,7 +49,7 @@ def test_max_pool_kernels_match_naive(geometry, dtype, seed):
     reference = np.zeros((n * c, h * w), dtype=dtype)
     rows = np.arange(n * c)[:, None]
     np.add.at(reference, (rows, argmax.reshape(n * c, -1)), g.reshape(n * c, -1))
-    for driver in (K.max_pool2d_backward, K.max_pool2d_backward_serial):
+    for driver in _threaded_and_serial(K.max_pool2d_backward):
         gx = np.full((n * c, h * w), np.nan, dtype=dtype)
         driver(g.reshape(n * c, -1), argmax.reshape(n * c, -1), gx)
         np.testing.assert_allclose(gx, reference, rtol=1e-6)
@@ -62,8 +71,8 @@ def test_avg_pool_kernels_match_naive_and_are_adjoint(geometry, include_pad, dty
     geo = _flat_geometry(kernel, stride, padding)
     g = rng.standard_normal(expected.shape).astype(dtype)
     results = []
-    for forward, backward in [(K.avg_pool2d_forward, K.avg_pool2d_backward),
-                              (K.avg_pool2d_forward_serial, K.avg_pool2d_backward_serial)]:
+    for forward, backward in zip(_threaded_and_serial(K.avg_pool2d_forward),
+                                 _threaded_and_serial(K.avg_pool2d_backward)):
         out = np.full((n * c,) + expected.shape[2:], np.nan, dtype=dtype)
         forward(x.reshape(n * c, h, w), *geo, include_pad, out)
         np.testing.assert_allclose(out.reshape(expected.shape), expected, rtol=1e-5, atol=1e-6)
@@ -74,18 +83,18 @@ def test_avg_pool_kernels_match_naive_and_are_adjoint(geometry, include_pad, dty
                                    np.sum(x.reshape(gx.shape).astype(np.float64) * gx),
                                    rtol=1e-4, atol=1e-5)
         results.append((out, gx))
-    # serial and parallel drivers run the same plane code: identical bits
+    # threaded and serial runs use the same plane code: identical bits
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
 
 
-def test_max_pool_nan_wins_and_parallel_path_matches_serial():
+def test_max_pool_nan_wins_and_threaded_run_matches_serial():
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((8, 64, 64)).astype(np.float32)  # above PARALLEL_MIN_SIZE
+    x = rng.standard_normal((8, 64, 64)).astype(np.float32)
     x[3, 10, 11] = np.nan
-    assert K.pick(K.max_pool2d_forward, None, x.size) is K.max_pool2d_forward
+    assert policy.threads_for("pool", x.size) == 3  # large enough to go threaded by itself
     results = []
-    for driver in (K.max_pool2d_forward, K.max_pool2d_forward_serial):
+    for driver in (K.max_pool2d_forward, partial(K.max_pool2d_forward, parallel=False)):
         out = np.empty((8, 32, 32), dtype=np.float32)
         argmax = np.empty((8, 32, 32), dtype=np.int32)
         driver(x, 2, 2, 2, 2, 0, 0, out, argmax)
@@ -104,7 +113,7 @@ def test_max_pool_2x2_fast_path_matches_general_window(height, width):
     shape = (6, (height - 2) // 2 + 1, (width - 2) // 2 + 1)
     fast, fast_at = np.empty(shape), np.empty(shape, np.int64)
     general, general_at = np.empty(shape), np.empty(shape, np.int64)
-    K.max_pool2d_forward_serial(x, 2, 2, 2, 2, 0, 0, fast, fast_at)
+    K.max_pool2d_forward(x, 2, 2, 2, 2, 0, 0, fast, fast_at, parallel=False)
     for p in range(6):
         K._max_plane(x, p, 2, 2, 2, 2, 0, 0, general, general_at)
     np.testing.assert_array_equal(fast, general)

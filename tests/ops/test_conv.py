@@ -13,6 +13,7 @@ import ops
 import ops.conv
 from autograd import Tensor
 from autograd.testing import gradcheck, gradgradcheck
+from ops.kernels import policy
 from ops.kernels.im2col import conv_out_size
 from tests import naive
 from tests.helpers import check_forward, gradchecks
@@ -184,14 +185,14 @@ def test_batch_chunks_match_one_chunk(monkeypatch, chunk_bytes, parallel):
         return [y.data, z.data] + list(ag.grad((z * z).sum(), [x, w, b]))
 
     whole = outputs()
-    monkeypatch.setattr(ops.conv, "CHUNK_BYTES", chunk_bytes)
-    monkeypatch.setattr(ops.conv, "PARALLEL_KERNELS", parallel)
+    monkeypatch.setattr(policy, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(policy, "PARALLEL", parallel)
     for a, r in zip(whole, outputs()):
         np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-12)
 
 
 def test_second_order_in_chunks(monkeypatch):
-    monkeypatch.setattr(ops.conv, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(policy, "CHUNK_BYTES", 1)
     rng = np.random.default_rng(6)
     x, w, b = rng.standard_normal((3, 2, 4, 3)), rng.standard_normal((2, 1, 2, 2)), np.ones(2)
     params = {"stride": (1, 2), "padding": 1, "groups": 2}
@@ -202,16 +203,16 @@ def test_second_order_in_chunks(monkeypatch):
 @contextlib.contextmanager
 def winograd_for_any_channels():
     """Every 3x3, stride-1, undilated, ungrouped convolution takes the Winograd path, however
-    small (by default only large ones do: see ops.conv._use_winograd)."""
+    small (by default only large ones do: see ops.kernels.policy.use_winograd)."""
     names = ("WINOGRAD", "WINOGRAD_MIN_CHANNELS", "WINOGRAD_MIN_COLUMN_BYTES")
-    saved = [getattr(ops.conv, name) for name in names]
+    saved = [getattr(policy, name) for name in names]
     for name, value in zip(names, (True, 1, 0)):
-        setattr(ops.conv, name, value)
+        setattr(policy, name, value)
     try:
         yield
     finally:
         for name, value in zip(names, saved):
-            setattr(ops.conv, name, value)
+            setattr(policy, name, value)
 
 
 @st.composite
@@ -230,7 +231,7 @@ def winograd_cases(draw, max_side=7, max_channels=3):
 
 
 def test_which_convolutions_take_winograd():
-    use = ops.conv._use_winograd
+    use = policy.use_winograd
     one = (1, 1)
     assert use((64, 32, 3, 3), 64, (28, 28), one, one, 1, 4)  # the benchmark's layer
     assert use((64, 64, 3, 3), 64, (14, 14), one, one, 1, 4)
@@ -251,7 +252,7 @@ def test_winograd_gradients(case, with_bias):
     params = case["params"]
     with winograd_for_any_channels():
         out_size = naive.conv2d(x, w, **params).shape[2:]
-        assert ops.conv._use_winograd(w.shape, x.shape[0], out_size, (1, 1), (1, 1), 1, 8)
+        assert policy.use_winograd(w.shape, x.shape[0], out_size, (1, 1), (1, 1), 1, 8)
         if with_bias:
             assert gradcheck(lambda x, w, b: ops.conv2d(x, w, b, **params), [x, w, b])
         else:
