@@ -1,20 +1,22 @@
 """Kernel benchmarks: matmul, conv2d and max-pool, jitgrad vs numpy vs PyTorch CPU.
 
-    python -m benchmarks.kernels                 # all cores, 15 runs per case
-    python -m benchmarks.kernels --threads 1 --repeats 31 --no-compile
+    python -m benchmarks.kernels                     # each library's own thread defaults
+    python -m benchmarks.kernels --threads 1         # 1 thread for every library, printed
+    python -m benchmarks.kernels --only conv --rounds 5 --repeats 21 --no-compile
 
 Prints Markdown tables on stdout and writes benchmarks/results/kernels.json.
 
-Method: one process; every implementation of a case is warmed up (numba compilation, BLAS
-and allocator warm-up), then the implementations run interleaved, ``--repeats`` rounds of
-one untimed and one timed call each (see ``timed_interleaved``), so a burst of load from
-elsewhere hits them alike; the tables give the median of each and the ratios of those
-medians, all measured in this run. Threads: before
-numpy is imported, OMP/OPENBLAS/MKL/NUMBA_NUM_THREADS are set to ``--threads`` (default:
-all cores), and PyTorch gets ``torch.set_num_threads`` with the same number; OpenBLAS's
-idle threads are told not to spin (``OPENBLAS_THREAD_TIMEOUT``), or they slow whatever
-runs after a GEMM, which here is another framework. The load
-average before and after is stated: on a shared machine, rerun when it is high.
+Method (benchmarks/README.md): each framework runs in a fresh process of its own (a worker:
+``--worker ours|numpy|torch``), with the same environment: this process's, plus only what
+the command line asks for (``--threads N`` sets OMP/OPENBLAS/MKL/NUMBA_NUM_THREADS for every
+worker alike; ``--torch-avx2`` the variables that cap PyTorch's libraries at AVX2, also for
+every worker); both are printed. Nothing else is tuned: no ``torch.set_num_threads``, no
+allocator or BLAS settings. A worker warms each case up (numba's cache, allocator, thread
+pools), then times ``--repeats`` calls; the driver runs ``--rounds`` rounds of fresh workers,
+one per framework in turn, so that a burst of load from elsewhere spreads over all of them,
+and reports the median of all timed calls of each framework, the quartiles, and the ratios
+of the medians. Each worker reports what it saw (thread variables and counts, OpenMP
+runtimes, threadpoolctl's pools with the BLAS core type when it is installed).
 
 "ours" is ``ops.kernels.matmul.matmul`` for matmul (it dispatches between BLAS and numba),
 and the autograd ops ``ops.conv2d`` / ``ops.max_pool2d`` on Tensors with ``.backward(g)``
@@ -23,133 +25,86 @@ for conv an im2col with ``sliding_window_view`` + ``tensordot`` and a col2im tha
 kernel offsets one at a time; for max-pool a reshape + ``max`` and a mask. PyTorch is
 optional (``pip install -e .[bench]``); without it those columns say n/a.
 
-Memory: a fresh array's first write page-faults, and on this machine faulting fresh
-(transparent huge) pages from two threads made a kernel 3-30x slower than the same kernel
-on reused memory; which allocations get fresh pages depends on what ran before (glibc
-returns freed memory to the OS by size and by history), so PyTorch's conv forward measured
-anywhere from 6 to 27 ms in one sitting. To time the kernels rather than the OS, the
-benchmark asks glibc to keep freed memory for reuse (``mallopt``: no trimming, heap
-allocations up to 32 MB), which applies to numpy, PyTorch and jitgrad alike; jitgrad's own
-larger arrays come from its pool (ops/kernels/workspace.py). ``--os-allocator`` skips that.
-
 Compile times (unless ``--no-compile``): two fresh processes share an empty
 ``NUMBA_CACHE_DIR``; the first call of each kernel in the first process is the cold compile
 (and writes the cache), in the second the warm first call (the cache loaded, ``cache=True``).
 """
 
+import argparse
+import json
 import os
+import subprocess
 import sys
+import tempfile
+import time
+import types
 
+from benchmarks.common import (ROOT, machine, machine_line, run_worker, seen, spread,
+                               thread_variables, worker_environment)
 
-def _threads_from_argv(argv):
-    for i, arg in enumerate(argv):
-        if arg == "--threads" and i + 1 < len(argv):
-            return int(argv[i + 1])
-        if arg.startswith("--threads="):
-            return int(arg.split("=", 1)[1])
-    return os.cpu_count()
+RESULTS = ROOT / "benchmarks" / "results" / "kernels.json"
+FRAMEWORKS = ("ours", "numpy", "torch")
 
-
-THREADS = _threads_from_argv(sys.argv)
-if "numpy" not in sys.modules:  # BLAS reads these once, when numpy loads it
-    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                 "NUMBA_NUM_THREADS"):
-        os.environ[_var] = str(THREADS)
-    # OpenBLAS's idle threads spin for 2^28 cycles (~0.1 s) after each GEMM, on the cores the
-    # next implementation needs: PyTorch's conv forward+backward measured 36 ms right after
-    # jitgrad's, 18-22 ms alone. 2^4 cycles lets them sleep at once (see "Threads" above).
-    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
-
-import argparse  # noqa: E402
-import ctypes  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-
-import numba  # noqa: E402
-import numpy as np  # noqa: E402
-from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
-
-import ops  # noqa: E402
-from autograd import Tensor  # noqa: E402
-from ops.kernels import matmul as mm  # noqa: E402
-
-RESULTS = os.path.join(os.path.dirname(__file__), "results", "kernels.json")
-
-
-# PyTorch's CPU libraries each choose their instruction set when they load; these cap all
-# three at AVX2 (--torch-avx2), the set numpy's BLAS is pinned to on the development machine.
+# --torch-avx2: PyTorch's CPU libraries each choose their instruction set when they load;
+# these cap all three at AVX2, the set numpy's BLAS is pinned to where OPENBLAS_CORETYPE is
+# Haswell. Set for every worker (numpy and numba ignore them) and printed.
 TORCH_AVX2_ENV = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2",
                   "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
 
 
-def _torch(avx2=False):
-    if avx2:
-        os.environ.update(TORCH_AVX2_ENV)
-    try:
-        import torch
-    except ImportError:
-        return None
-    torch.set_num_threads(THREADS)
-    return torch
-
-
-def timed_interleaved(impls, repeats, warmup=2):
-    """{name: median seconds} of ``repeats`` rounds; in each round every impl makes one
-    untimed call, then one timed call.
-
-    The untimed call matters: numba, OpenBLAS and PyTorch each keep their own thread pool,
-    whose threads spin for a while after a parallel region; the first call after switching
-    libraries competes with the previous library's spinning threads (measured: up to 20x
-    slower), which is a cost of the switch, not of the kernel.
-    """
-    for fn in impls.values():
-        for _ in range(warmup):
-            fn()
-    times = {name: [] for name in impls}
+def timed(fn, repeats, warmup=2):
+    """Seconds of ``repeats`` calls of fn after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    times = []
     for _ in range(repeats):
-        for name, fn in impls.items():
-            fn()
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(t)) for name, t in times.items()}
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
 
 
-# --- matmul ---------------------------------------------------------------------------
-def matmul_cases(torch, repeats):
+# --- cases: for one framework, {case name: (unit, flop or None, {impl: fn})} -------------
+MATMUL_SHAPES = [("n=256", (256, 256), (256, 256)), ("n=1024", (1024, 1024), (1024, 1024)),
+                 ("n=2048", (2048, 2048), (2048, 2048)),
+                 ("batched 512 x (32x32 @ 32x32)", (512, 32, 32), (512, 32, 32)),
+                 ("batched 4096 x (8x8 @ 8x8)", (4096, 8, 8), (4096, 8, 8)),
+                 ("batch @ matrix (64, 128, 256) @ (256, 512)", (64, 128, 256), (256, 512))]
+
+
+def matmul_cases(framework, np, lib):
+    """``lib``: for ours a namespace of ops, Tensor and mm (ops.kernels.matmul); for torch
+    the torch module; for numpy None (as in the other groups)."""
     rng = np.random.default_rng(0)
-    shapes = [("n=256", (256, 256), (256, 256)), ("n=1024", (1024, 1024), (1024, 1024)),
-              ("n=2048", (2048, 2048), (2048, 2048)),
-              ("batched 512 x (32x32 @ 32x32)", (512, 32, 32), (512, 32, 32)),
-              ("batched 4096 x (8x8 @ 8x8)", (4096, 8, 8), (4096, 8, 8)),
-              ("batch @ matrix (64, 128, 256) @ (256, 512)", (64, 128, 256), (256, 512))]
-    rows = []
-    for name, sa, sb in shapes:
+    cases = {}
+    for name, sa, sb in MATMUL_SHAPES:
         a = rng.standard_normal(sa, dtype=np.float32)
         b = rng.standard_normal(sb, dtype=np.float32)
         flop = 2.0 * np.prod(np.broadcast_shapes(sa[:-2], sb[:-2])) * sa[-2] * sa[-1] * sb[-1]
-        impls = {"ours": lambda: mm.matmul(a, b), "numpy": lambda: np.matmul(a, b)}
-        if len(sa) == 3 and len(sb) == 3:
-            out = np.empty(sa[:-1] + sb[-1:], dtype=np.float32)
-            impls["numba kernel"] = lambda: mm.batched_matmul(a, b, out)
-            impls["numba kernel, 1 thread"] = lambda: mm.batched_matmul_serial(a, b, out)
-        if torch is not None:
-            ta, tb = torch.from_numpy(a), torch.from_numpy(b)
-            impls["torch"] = lambda: torch.matmul(ta, tb)
-        np.testing.assert_allclose(mm.matmul(a, b), np.matmul(a, b), rtol=2e-3, atol=2e-3)
-        seconds = timed_interleaved(impls, repeats)
-        rows.append({"case": f"matmul float32 {name}", "unit": "GFLOP/s", "flop": flop,
-                     "seconds": seconds,
-                     "gflops": {k: flop / s / 1e9 for k, s in seconds.items()}})
-    return rows
+        impls = {}
+        if framework == "ours":
+            mm = lib.mm
+            np.testing.assert_allclose(mm.matmul(a, b), np.matmul(a, b), rtol=2e-3, atol=2e-3)
+            impls["ours"] = lambda a=a, b=b: mm.matmul(a, b)
+            if len(sa) == 3 and len(sb) == 3:
+                out = np.empty(sa[:-1] + sb[-1:], dtype=np.float32)
+                impls["numba kernel"] = lambda a=a, b=b, o=out: mm.batched_matmul(
+                    a, b, o, parallel=True)
+                impls["numba kernel, 1 thread"] = lambda a=a, b=b, o=out: mm.batched_matmul(
+                    a, b, o, parallel=False)
+        elif framework == "numpy":
+            impls["numpy"] = lambda a=a, b=b: np.matmul(a, b)
+        else:
+            ta, tb = lib.from_numpy(a), lib.from_numpy(b)
+            impls["torch"] = lambda ta=ta, tb=tb: lib.matmul(ta, tb)
+        cases[f"matmul float32 {name}"] = ("GFLOP/s", float(flop), impls)
+    return cases
 
 
-# --- conv2d ---------------------------------------------------------------------------
-def numpy_conv2d(x, w, b, stride, padding, dilation):
+def numpy_conv2d(np, x, w, b, stride, padding, dilation):
     """Plain-numpy im2col conv: x (N, C, H, W), w (O, C, kh, kw) -> (y, windows)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
     o, c, kh, kw = w.shape
     xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     span_h, span_w = dilation * (kh - 1) + 1, dilation * (kw - 1) + 1
@@ -161,7 +116,7 @@ def numpy_conv2d(x, w, b, stride, padding, dilation):
     return y, windows
 
 
-def numpy_conv2d_backward(g, x, w, windows, stride, padding, dilation):
+def numpy_conv2d_backward(np, g, x, w, windows, stride, padding, dilation):
     """g (N, O, OH, OW) -> (gx, gw, gb); col2im adds one kernel offset at a time."""
     n, c, h, wd = x.shape
     kh, kw = w.shape[2:]
@@ -178,99 +133,120 @@ def numpy_conv2d_backward(g, x, w, windows, stride, padding, dilation):
     return gx, gw, gb
 
 
-def conv_cases(torch, repeats):
+CONV_CASES = [("N=64, C 32->64, 28x28, 3x3, pad 1", 64, 32, 64, 28, 1, 1, 1),
+              ("first layer N=64, C 1->32, 28x28, 3x3, pad 1", 64, 1, 32, 28, 1, 1, 1),
+              ("N=64, C 32->64, 28x28, 3x3, stride 2, pad 2, dilation 2", 64, 32, 64, 28, 2, 2,
+               2)]
+
+
+def conv_cases(framework, np, lib):
     rng = np.random.default_rng(1)
-    cases = [("N=64, C 32->64, 28x28, 3x3, pad 1", 64, 32, 64, 28, 1, 1, 1),
-             ("first layer N=64, C 1->32, 28x28, 3x3, pad 1", 64, 1, 32, 28, 1, 1, 1),
-             ("N=64, C 32->64, 28x28, 3x3, stride 2, pad 2, dilation 2", 64, 32, 64, 28, 2, 2, 2)]
-    rows = []
-    for name, n, c, o, size, stride, padding, dilation in cases:
+    cases = {}
+    for name, n, c, o, size, stride, padding, dilation in CONV_CASES:
         x = rng.standard_normal((n, c, size, size), dtype=np.float32)
         w = rng.standard_normal((o, c, 3, 3), dtype=np.float32) / np.float32(np.sqrt(9 * c))
         b = rng.standard_normal(o, dtype=np.float32)
-        y_ref, _ = numpy_conv2d(x, w, b, stride, padding, dilation)
+        y_ref, _ = numpy_conv2d(np, x, w, b, stride, padding, dilation)
         g = rng.standard_normal(y_ref.shape, dtype=np.float32)
         geo = dict(stride=stride, padding=padding, dilation=dilation)
-        tx, tw, tb = (Tensor(a, requires_grad=True) for a in (x, w, b))
+        if framework == "ours":
+            ops, Tensor = lib.ops, lib.Tensor
+            np.testing.assert_allclose(ops.conv2d(x, w, b, **geo).data, y_ref, rtol=1e-3,
+                                       atol=1e-3)
+            tx, tw, tb = (Tensor(a, requires_grad=True) for a in (x, w, b))
 
-        def ours_fwd():
-            ops.conv2d(Tensor(x), Tensor(w), Tensor(b), **geo)
+            def fwd(x=x, w=w, b=b, geo=geo):
+                ops.conv2d(Tensor(x), Tensor(w), Tensor(b), **geo)
 
-        def ours_fwd_bwd():
-            tx.grad = tw.grad = tb.grad = None
-            ops.conv2d(tx, tw, tb, **geo).backward(g)
+            def fwd_bwd(tx=tx, tw=tw, tb=tb, g=g, geo=geo):
+                tx.grad = tw.grad = tb.grad = None
+                ops.conv2d(tx, tw, tb, **geo).backward(g)
+        elif framework == "numpy":
+            def fwd(x=x, w=w, b=b, s=stride, p=padding, d=dilation):
+                numpy_conv2d(np, x, w, b, s, p, d)
 
-        def numpy_fwd():
-            numpy_conv2d(x, w, b, stride, padding, dilation)
-
-        def numpy_fwd_bwd():
-            y, windows = numpy_conv2d(x, w, b, stride, padding, dilation)
-            numpy_conv2d_backward(g, x, w, windows, stride, padding, dilation)
-
-        fwd = {"ours": ours_fwd, "numpy": numpy_fwd}
-        fwd_bwd = {"ours": ours_fwd_bwd, "numpy": numpy_fwd_bwd}
-        np.testing.assert_allclose(ops.conv2d(x, w, b, **geo).data, y_ref, rtol=1e-3, atol=1e-3)
-        if torch is not None:
-            F = torch.nn.functional
+            def fwd_bwd(x=x, w=w, b=b, g=g, s=stride, p=padding, d=dilation):
+                _, windows = numpy_conv2d(np, x, w, b, s, p, d)
+                numpy_conv2d_backward(np, g, x, w, windows, s, p, d)
+        else:
+            torch, F = lib, lib.nn.functional
             px, pw, pb = (torch.from_numpy(a.copy()).requires_grad_() for a in (x, w, b))
             pg = torch.from_numpy(g)
 
-            def torch_fwd():
+            def fwd(px=px, pw=pw, pb=pb, geo=geo):
                 with torch.no_grad():
                     F.conv2d(px, pw, pb, **geo)
 
-            def torch_fwd_bwd():
+            def fwd_bwd(px=px, pw=pw, pb=pb, pg=pg, geo=geo):
                 px.grad = pw.grad = pb.grad = None
                 F.conv2d(px, pw, pb, **geo).backward(pg)
-
-            fwd["torch"], fwd_bwd["torch"] = torch_fwd, torch_fwd_bwd
-        rows.append({"case": f"conv2d float32 {name}, forward", "unit": "ms",
-                     "seconds": timed_interleaved(fwd, repeats)})
-        rows.append({"case": f"conv2d float32 {name}, forward+backward", "unit": "ms",
-                     "seconds": timed_interleaved(fwd_bwd, repeats)})
-    return rows
+        cases[f"conv2d float32 {name}, forward"] = ("ms", None, {framework: fwd})
+        cases[f"conv2d float32 {name}, forward+backward"] = ("ms", None, {framework: fwd_bwd})
+    return cases
 
 
-# --- max-pool -------------------------------------------------------------------------
-def pool_cases(torch, repeats):
+def pool_cases(framework, np, lib):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((64, 32, 28, 28), dtype=np.float32)
     g = rng.standard_normal((64, 32, 14, 14), dtype=np.float32)
-    tx = Tensor(x, requires_grad=True)
+    if framework == "ours":
+        ops, tx = lib.ops, lib.Tensor(x, requires_grad=True)
 
-    def ours_fwd():
-        ops.max_pool2d(x, 2)
+        def fwd():
+            ops.max_pool2d(x, 2)
 
-    def ours_fwd_bwd():
-        tx.grad = None
-        ops.max_pool2d(tx, 2).backward(g)
+        def fwd_bwd():
+            tx.grad = None
+            ops.max_pool2d(tx, 2).backward(g)
+    elif framework == "numpy":
+        def fwd():
+            x.reshape(64, 32, 14, 2, 14, 2).max(axis=(3, 5))
 
-    def numpy_fwd():
-        x.reshape(64, 32, 14, 2, 14, 2).max(axis=(3, 5))
-
-    def numpy_fwd_bwd():
-        blocks = x.reshape(64, 32, 14, 2, 14, 2)  # (N, C, H, W) -> (N, C, OH, 2, OW, 2)
-        out = blocks.max(axis=(3, 5), keepdims=True)
-        (blocks == out) * g[:, :, :, None, :, None]  # ties share: a baseline, not exact
-
-    fwd = {"ours": ours_fwd, "numpy": numpy_fwd}
-    fwd_bwd = {"ours": ours_fwd_bwd, "numpy": numpy_fwd_bwd}
-    if torch is not None:
+        def fwd_bwd():
+            blocks = x.reshape(64, 32, 14, 2, 14, 2)  # (N, C, H, W) -> (N, C, OH, 2, OW, 2)
+            out = blocks.max(axis=(3, 5), keepdims=True)
+            (blocks == out) * g[:, :, :, None, :, None]  # ties share: a baseline, not exact
+    else:
+        torch = lib
         px, pg = torch.from_numpy(x.copy()).requires_grad_(), torch.from_numpy(g)
 
-        def torch_fwd():
+        def fwd():
             with torch.no_grad():
                 torch.nn.functional.max_pool2d(px, 2)
 
-        def torch_fwd_bwd():
+        def fwd_bwd():
             px.grad = None
             torch.nn.functional.max_pool2d(px, 2).backward(pg)
-
-        fwd["torch"], fwd_bwd["torch"] = torch_fwd, torch_fwd_bwd
     case = "max_pool2d 2x2 float32 (64, 32, 28, 28)"
-    return [{"case": f"{case}, forward", "unit": "ms", "seconds": timed_interleaved(fwd, repeats)},
-            {"case": f"{case}, forward+backward", "unit": "ms",
-             "seconds": timed_interleaved(fwd_bwd, repeats)}]
+    return {f"{case}, forward": ("ms", None, {framework: fwd}),
+            f"{case}, forward+backward": ("ms", None, {framework: fwd_bwd})}
+
+
+GROUPS = {"matmul": matmul_cases, "conv": conv_cases, "pool": pool_cases}
+
+
+def worker(framework, groups, repeats):
+    """Time every case of ``groups`` for one framework, in this (fresh) process."""
+    import numpy as np
+
+    if framework == "ours":
+        import ops
+        from autograd import Tensor
+        from ops.kernels import matmul
+
+        lib = types.SimpleNamespace(ops=ops, Tensor=Tensor, mm=matmul)
+    elif framework == "torch":
+        import torch
+
+        lib = torch
+    else:
+        lib = None
+    rows = {}
+    for group in groups:
+        for case, (unit, flop, impls) in GROUPS[group](framework, np, lib).items():
+            rows[case] = {"unit": unit, "flop": flop,
+                          "seconds": {impl: timed(fn, repeats) for impl, fn in impls.items()}}
+    return {"framework": framework, "rows": rows, "seen": seen()}
 
 
 # --- compile times --------------------------------------------------------------------
@@ -300,74 +276,77 @@ print(json.dumps(first))
 """
 
 
-def compile_times():
+def compile_times(env):
     """Seconds of the first call of each kernel family: cold (compiling) and warm (cache)."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=root)
         runs = []
         for _ in ("cold", "warm"):
-            done = subprocess.run([sys.executable, "-c", PROBE], env=env, cwd=root,
+            done = subprocess.run([sys.executable, "-c", PROBE],
+                                  env=dict(env, NUMBA_CACHE_DIR=cache), cwd=ROOT,
                                   capture_output=True, text=True, check=True)
             runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     return {name: {"cold": runs[0][name], "warm": runs[1][name]} for name in runs[0]}
 
 
-# --- allocator ------------------------------------------------------------------------
-def keep_freed_memory():
-    """Make glibc's malloc keep freed memory for reuse (see the module docstring); True if
-    it did, False where there is no glibc."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
-    trimmed = libc.mallopt(m_trim_threshold, 2**30)
-    mapped = libc.mallopt(m_mmap_threshold, 32 * 2**20)  # glibc's largest allowed value
-    return bool(trimmed and mapped)
-
-
 # --- report ---------------------------------------------------------------------------
-def _fmt(row, impl):
-    seconds = row["seconds"].get(impl)
-    if seconds is None:
+def merge(worker_results):
+    """{case: {"unit", "flop", "seconds": {impl: [all timed calls, all rounds]}}}."""
+    rows = {}
+    for result in worker_results:
+        for case, row in result["rows"].items():
+            merged = rows.setdefault(case, {"unit": row["unit"], "flop": row["flop"],
+                                            "seconds": {}})
+            for impl, times in row["seconds"].items():
+                merged["seconds"].setdefault(impl, []).extend(times)
+    for row in rows.values():
+        row["spread"] = {impl: spread(t) for impl, t in row["seconds"].items()}
+    return rows
+
+
+def _cell(row, impl):
+    s = row["spread"].get(impl)
+    if s is None:
         return "n/a"
-    if row["unit"] == "GFLOP/s":
-        return f"{row['gflops'][impl]:.1f}"
-    return f"{seconds * 1e3:.2f}"
+    if row["unit"] == "GFLOP/s":  # the median time's speed; the quartiles of time, as speeds
+        f = row["flop"] / 1e9
+        return f"{f / s['median']:.1f} ({f / s['q3']:.0f}-{f / s['q1']:.0f})"
+    return f"{s['median'] * 1e3:.2f} ({s['q1'] * 1e3:.2f}-{s['q3'] * 1e3:.2f})"
 
 
 def ratios(row):
-    """ours / other as time ratios (lower is better for ours), same run."""
-    ours = row["seconds"]["ours"]
-    return {f"ours/{k}": ours / s for k, s in row["seconds"].items() if k != "ours"}
+    """ours / other, medians of time (lower is better for ours)."""
+    med = {impl: s["median"] for impl, s in row["spread"].items()}
+    return {f"ours/{k}": med["ours"] / v for k, v in med.items() if k != "ours"} \
+        if "ours" in med else {}
 
 
 def markdown(rows, meta, compile_rows):
     lines = [
-        f"Kernel benchmarks: {meta['threads']} thread(s) for numba, BLAS and PyTorch; median "
-        f"of {meta['repeats']} interleaved runs; load average {meta['load_before']:.1f} "
-        f"before, {meta['load_after']:.1f} after; torch {meta['torch'] or 'not installed'}"
-        f"{' capped at AVX2' if meta['torch_avx2'] else ''}; "
-        f"freed memory {'kept for reuse' if meta['keep_freed_memory'] else 'returned to the OS'}.",
+        f"Kernel benchmarks on {machine_line(meta['machine'])}. Each framework in its own "
+        f"fresh process, {meta['rounds']} round(s) x {meta['repeats']} timed calls; variables "
+        f"set for every worker: {meta['extra_environment'] or 'none'}; load average "
+        f"{meta['load_before']:.1f} before, {meta['load_after']:.1f} after; torch "
+        f"{meta['torch'] or 'not installed'}. Cells: median (quartiles).",
         "",
         "| case | unit | ours | numpy | PyTorch | ours vs numpy | ours vs PyTorch | other |",
         "|---|---|---:|---:|---:|---:|---:|---|",
     ]
-    for row in rows:
+    for case, row in rows.items():
         r = ratios(row)
-        speed = row["unit"] == "GFLOP/s"  # speed ratios for GFLOP/s, time ratios for ms
+        speed = row["unit"] == "GFLOP/s"
 
         def rel(key):
             if key not in r:
                 return "n/a"
             return f"{1 / r[key]:.2f}x speed" if speed else f"{r[key]:.2f}x time"
 
-        others = ", ".join(f"{k}: {_fmt(row, k)}" for k in row["seconds"]
-                           if k not in ("ours", "numpy", "torch"))
-        lines.append(f"| {row['case']} | {row['unit']} | {_fmt(row, 'ours')} | "
-                     f"{_fmt(row, 'numpy')} | {_fmt(row, 'torch')} | {rel('ours/numpy')} | "
+        others = ", ".join(f"{k}: {_cell(row, k)}" for k in row["spread"]
+                           if k not in FRAMEWORKS)
+        lines.append(f"| {case} | {row['unit']} | {_cell(row, 'ours')} | "
+                     f"{_cell(row, 'numpy')} | {_cell(row, 'torch')} | {rel('ours/numpy')} | "
                      f"{rel('ours/torch')} | {others} |")
+    lines += ["", "What each worker saw (first round):"]
+    lines += [f"- {fw}: {json.dumps(s)}" for fw, s in meta["seen"].items()]
     if compile_rows:
         lines += ["", "| first call (numba cache=True) | cold: compiling, s | warm: cached, s |",
                   "|---|---:|---:|"]
@@ -375,44 +354,67 @@ def markdown(rows, meta, compile_rows):
     return "\n".join(lines)
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--threads", type=int, default=os.cpu_count(),
-                   help="threads for numba, BLAS and PyTorch (default: all cores)")
-    p.add_argument("--repeats", type=int, default=15, help="timed runs per implementation")
+def torch_installed():
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m benchmarks.kernels",
+                                description=__doc__.splitlines()[0])
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for every library alike (default: each library's own)")
+    p.add_argument("--repeats", type=int, default=15, help="timed calls per case and worker")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="fresh worker processes per framework, taken in turn")
     p.add_argument("--no-compile", action="store_true", help="skip the compile-time probe")
     p.add_argument("--torch-avx2", action="store_true",
                    help="cap PyTorch's oneDNN, ATen and MKL at AVX2 instructions")
-    p.add_argument("--os-allocator", action="store_true",
-                   help="leave glibc's malloc settings alone (see the module docstring)")
-    p.add_argument("--only", choices=["matmul", "conv", "pool"], action="append",
+    p.add_argument("--only", choices=sorted(GROUPS), action="append",
                    help="run only these groups (repeatable)")
-    args = p.parse_args()
-    kept = False if args.os_allocator else keep_freed_memory()
-    numba.set_num_threads(THREADS)
-    torch = _torch(avx2=args.torch_avx2)
+    p.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    groups = args.only or list(GROUPS)
+    if args.worker:
+        print(json.dumps(worker(args.worker, groups, args.repeats)))
+        return 0
+
+    extra = thread_variables(args.threads)
+    if args.torch_avx2:
+        extra.update(TORCH_AVX2_ENV)
+    env = worker_environment(extra)
+    frameworks = [f for f in FRAMEWORKS if f != "torch" or torch_installed()]
     load_before = os.getloadavg()[0]
-    groups = {"matmul": matmul_cases, "conv": conv_cases, "pool": pool_cases}
-    rows = []
-    for name, cases in groups.items():
-        if args.only is None or name in args.only:
-            rows += cases(torch, args.repeats)
-    compile_rows = None if args.no_compile else compile_times()
-    meta = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "threads": THREADS,
-            "repeats": args.repeats, "load_before": load_before, "keep_freed_memory": kept,
-            "load_after": os.getloadavg()[0], "machine": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "numba": numba.__version__,
-            "numba_threading_layer": numba.threading_layer(), "numpy": np.__version__,
-            "torch": torch.__version__ if torch is not None else None,
-            "torch_avx2": args.torch_avx2}
+    results, seen_by = [], {}
+    for r in range(args.rounds):
+        for fw in frameworks:
+            print(f"{fw} ({r + 1}/{args.rounds}) ...", file=sys.stderr, flush=True)
+            cmd = ["benchmarks.kernels", "--worker", fw, "--repeats", str(args.repeats)]
+            for g in groups:
+                cmd += ["--only", g]
+            result = run_worker(cmd, env)
+            results.append(result)
+            seen_by.setdefault(fw, result["seen"])
+    rows = merge(results)
+    compile_rows = None if args.no_compile else compile_times(env)
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine(),
+            "rounds": args.rounds, "repeats": args.repeats, "extra_environment": extra,
+            "load_before": load_before, "load_after": os.getloadavg()[0], "seen": seen_by,
+            "torch": None}
+    if "torch" in frameworks:
+        meta["torch"] = subprocess.run(
+            [sys.executable, "-c", "import torch; print(torch.__version__)"], env=env,
+            capture_output=True, text=True).stdout.strip()
     print(markdown(rows, meta, compile_rows))
-    for row in rows:
+    for row in rows.values():
         row["ratios"] = ratios(row)
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w") as f:
-        json.dump({"meta": meta, "rows": rows, "compile_seconds": compile_rows}, f, indent=2)
-    print(f"\nwrote {os.path.relpath(RESULTS)}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"meta": meta, "rows": rows, "compile_seconds": compile_rows},
+                                  indent=1))
+    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -12,9 +12,10 @@ Models (Fashion-MNIST 28x28 inputs, 10 classes, Adam lr 1e-3, no schedule):
 Fairness: both frameworks start from the same initial weights (drawn here with numpy, copied
 into each model) and see the same batches in the same order (one seeded permutation of the
 Fashion-MNIST training set; random images of the same shape if the dataset is not found, said
-so in the output). Both run with the same thread count (``--threads``, default: all cores):
-``OMP/OPENBLAS/MKL/NUMBA_NUM_THREADS`` are set before either imports numpy, and PyTorch gets
-``torch.set_num_threads``.
+so in the output). Both get the same environment, this process's own, and keep their own
+thread defaults; ``--threads N`` sets ``OMP/OPENBLAS/MKL/NUMBA_NUM_THREADS`` for both alike
+(printed), and nothing else is tuned. Each worker reports what it saw (thread variables and
+counts, OpenMP runtimes, threadpoolctl's pools when it is installed).
 
 Method: every (framework, model) pair runs in its own fresh process. It first trains 20
 warm-up batches on a throwaway copy of the model (numba compilation, allocator warm-up),
@@ -28,10 +29,11 @@ the kernel's peak mark (``/proc/self/clear_refs``); after training it reads the 
 (VmHWM). The table shows that peak RSS of the whole process and, in parentheses, how far
 training raised it above the RSS before training. The first batch losses of the two
 frameworks are compared as a check that the models really are the same. With ``--repeat R``
-each pair runs R times (fresh processes) and the table shows the fastest run.
+each pair runs R times (fresh processes, the frameworks in turn) and the table shows the
+median run and the range.
 
 Writes a Markdown table to stdout and the full results to
-``benchmarks/results/train_speed-<threads>threads.json``.
+``benchmarks/results/train_speed.json``.
 """
 
 import argparse
@@ -43,6 +45,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks.common import machine, machine_line, seen, thread_variables, worker_environment
 
 SEED = 0
 LR = 1e-3
@@ -184,11 +188,10 @@ def run_ours(model, x, y, batches, weights):
     return train, m
 
 
-def run_torch(model, x, y, batches, weights, threads):
+def run_torch(model, x, y, batches, weights):
     import torch
     from torch import nn
 
-    torch.set_num_threads(threads)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
 
     def build():
@@ -232,7 +235,7 @@ def run_torch(model, x, y, batches, weights, threads):
     return train, build()
 
 
-def worker(framework, model, n_batches, threads, shared):
+def worker(framework, model, n_batches, shared):
     import numpy as np
 
     x, y, batches, weights = load_shared(model, shared, np)
@@ -240,7 +243,7 @@ def worker(framework, model, n_batches, threads, shared):
     if framework == "ours":
         train, m = run_ours(model, x, y, batches, weights)
     else:
-        train, m = run_torch(model, x, y, batches, weights, threads)
+        train, m = run_torch(model, x, y, batches, weights)
     rss_before, _ = memory_mb()
     peak_was_reset = reset_peak()
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -264,16 +267,14 @@ def worker(framework, model, n_batches, threads, shared):
         "peak_rss_mb": peak,
         "train_peak_mb": peak - rss_before,
         "peak_was_reset": peak_was_reset,
+        "seen": seen(),
     }
 
 
 # --- the driver -----------------------------------------------------------------------------
 
 
-def spawn(framework, model, n_batches, threads, shared):
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        env[var] = str(threads)
+def spawn(framework, model, n_batches, env, shared):
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         out = f.name
     cmd = [
@@ -284,8 +285,6 @@ def spawn(framework, model, n_batches, threads, shared):
         framework,
         "--models",
         model,
-        "--threads",
-        str(threads),
         "--worker-out",
         out,
         "--shared",
@@ -302,6 +301,18 @@ def spawn(framework, model, n_batches, threads, shared):
         os.remove(out)
 
 
+def median_run(runs):
+    """The run with the median seconds per epoch (the lower middle one of an even count),
+    with every run's seconds per epoch added as ``all_seconds_per_epoch``."""
+    timed = sorted((r for r in runs if "seconds_per_epoch" in r),
+                   key=lambda r: r["seconds_per_epoch"])
+    if not timed:
+        return runs[0]
+    chosen = dict(timed[(len(timed) - 1) // 2])
+    chosen["all_seconds_per_epoch"] = [r["seconds_per_epoch"] for r in timed]
+    return chosen
+
+
 def torch_available():
     try:
         import importlib.util
@@ -316,7 +327,12 @@ def _row(model, ours, ref):
         return r is not None and "seconds_per_epoch" in r
 
     def secs(r, key):
-        return f"{r[key]:.2f}" if ok(r) else (r or {}).get("error", "n/a")
+        if not ok(r):
+            return (r or {}).get("error", "n/a")
+        runs = r.get("all_seconds_per_epoch", [])
+        if key == "seconds_per_epoch" and len(runs) > 1:
+            return f"{r[key]:.2f} ({min(runs):.2f}-{max(runs):.2f})"
+        return f"{r[key]:.2f}"
 
     def mem(r):
         return f"{r['peak_rss_mb']:.0f} (+{r['train_peak_mb']:.0f})" if ok(r) else "n/a"
@@ -351,7 +367,7 @@ def _row(model, ours, ref):
     return "| " + " | ".join(cells) + " |"
 
 
-def table(results, threads, source):
+def table(results, extra, source):
     header = [
         "model",
         "ours s/epoch",
@@ -367,8 +383,10 @@ def table(results, threads, source):
     ]
     lines = [
         (
-            f"Training speed, {threads} thread(s): wall-clock seconds per epoch (lower is better); "
-            "CPU s = process CPU time, all threads."
+            f"Training speed on {machine_line(machine())}: wall-clock seconds per epoch (lower "
+            f"is better; the median run, and the range when there are several); CPU s = "
+            f"process CPU time, all threads. Variables set for both frameworks: "
+            f"{extra or 'none (each its own thread defaults)'}."
         ),
         "",
         "| " + " | ".join(header) + " |",
@@ -385,6 +403,10 @@ def table(results, threads, source):
                 f" vs PyTorch {[round(v, 5) for v in ref['first_losses'][:3]]}; mean loss over "
                 f"the timed batches {ours['mean_loss']:.4f} vs {ref['mean_loss']:.4f}"
             )
+    for model, pair in results.items():
+        for framework, r in pair.items():
+            if r and "seen" in r:
+                lines.append(f"{model}, {framework} saw: {json.dumps(r['seen'])}")
     lines.append(f"data: {source}")
     return "\n".join(lines)
 
@@ -400,13 +422,14 @@ def main(argv=None):
         default=None,
         help="time only the first N batches and extrapolate to an epoch",
     )
-    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for both frameworks alike (default: each one's own)")
     p.add_argument(
         "--repeat",
         type=int,
         default=1,
         help="run each (framework, model) R times, each in a fresh process, and "
-        "report the fastest (all times go to the JSON)",
+        "report the median and the range (all times go to the JSON)",
     )
     p.add_argument("--frameworks", default="ours,torch")
     p.add_argument("--worker", choices=["ours", "torch"], help=argparse.SUPPRESS)
@@ -419,7 +442,7 @@ def main(argv=None):
             p.error(f"unknown model {m!r}; expected some of {sorted(MODELS)}")
 
     if args.worker:
-        result = worker(args.worker, models[0], args.batches, args.threads, args.shared)
+        result = worker(args.worker, models[0], args.batches, args.shared)
         Path(args.worker_out).write_text(json.dumps(result))
         return 0
 
@@ -427,6 +450,8 @@ def main(argv=None):
     if "torch" in frameworks and not torch_available():
         print("PyTorch is not installed: timing jitgrad only (pip install '.[bench]')")
         frameworks.remove("torch")
+    extra = thread_variables(args.threads)
+    env = worker_environment(extra)
     load_before = os.getloadavg()
     results = {}
     sources = set()
@@ -434,43 +459,31 @@ def main(argv=None):
         for model in models:
             shared = str(Path(tmp) / f"{model}.npz")
             sources.add(prepare(model, shared))
-            results[model] = {}
-            for framework in frameworks:
-                runs = []
-                for r in range(args.repeat):
-                    print(
-                        f"timing {framework} {model} ({r + 1}/{args.repeat}) ...",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    runs.append(spawn(framework, model, args.batches, args.threads, shared))
-                timed = [r for r in runs if "seconds_per_epoch" in r]
-                best = min(timed, key=lambda r: r["seconds_per_epoch"]) if timed else runs[0]
-                best["all_seconds_per_epoch"] = [r["seconds_per_epoch"] for r in timed]
-                results[model][framework] = best
+            runs = {framework: [] for framework in frameworks}
+            for r in range(args.repeat):  # the frameworks in turn: load bursts hit both
+                for framework in frameworks:
+                    print(f"timing {framework} {model} ({r + 1}/{args.repeat}) ...",
+                          file=sys.stderr, flush=True)
+                    runs[framework].append(spawn(framework, model, args.batches, env, shared))
+            results[model] = {framework: median_run(group) for framework, group in runs.items()}
     source = ", ".join(sorted(sources))
-    print(table(results, args.threads, source))
+    print(table(results, extra, source))
     print(
         f"load average (1, 5, 15 min) before: {load_before[0]:.2f} {load_before[1]:.2f} "
         f"{load_before[2]:.2f}, after: "
         + " ".join(f"{v:.2f}" for v in os.getloadavg())
         + f" on {os.cpu_count()} cores (other processes on the machine skew the times)"
     )
-    path = RESULTS / f"train_speed-{args.threads}threads.json"
+    path = RESULTS / "train_speed.json"
     RESULTS.mkdir(parents=True, exist_ok=True)
     path.write_text(
         json.dumps(
             {
                 "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-                "threads": args.threads,
+                "extra_environment": extra,
                 "load_average_before": load_before,
                 "load_average_after": os.getloadavg(),
-                "machine": {
-                    "platform": platform.platform(),
-                    "processor": platform.processor(),
-                    "cpus": os.cpu_count(),
-                    "python": platform.python_version(),
-                },
+                "machine": dict(machine(), platform=platform.platform()),
                 "method": __doc__.split("Method: ")[1].split("\n\n")[0].replace("\n", " "),
                 "data": source,
                 "results": results,
