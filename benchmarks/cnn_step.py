@@ -9,10 +9,12 @@ The step is the training command's CNN (``autograd.models.CNN``: conv 1->32, poo
 and an Adam update. Each configuration runs in ``--runs`` fresh processes, interleaved
 (alone, torch first, alone, ...), so a burst of load from elsewhere hits both alike. A
 worker makes ``--warmup`` untimed steps (numba's cache, allocator, thread pools), then
-times ``--steps`` steps one by one; it reports the median step and the spread, and what
-it saw: the environment's thread variables, our kernels' thread count, numba's threading
-layer (if any kernel started one), the OpenMP runtimes mapped into the process and, when
-threadpoolctl is installed, every thread pool with its BLAS core type.
+times ``--steps`` steps one by one; it reports the median step and the spread, the CPU
+time per step of all its threads (on a shared machine a steadier measure than wall time,
+and one that counts threads spinning while they wait), and what it saw: the environment's
+thread variables, our kernels' thread count, numba's threading layer (if any kernel
+started one), the OpenMP runtimes mapped into the process and, when threadpoolctl is
+installed, every thread pool with its BLAS core type.
 
 Every worker gets the same environment: this process's own, plus the ``--env`` variables
 (printed), to both configurations alike. "torch first" only imports torch before numpy and
@@ -62,10 +64,12 @@ def worker(torch_first, warmup, steps):
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    # CPU seconds of all threads per wall second: above 1 when the threads work together,
-    # and also when they spin waiting for work.
-    cpu_per_wall = (time.process_time() - cpu_start) / (time.perf_counter() - wall_start)
-    return {"step_seconds": times, "cpu_per_wall": cpu_per_wall,
+    # CPU seconds of all threads: they count work, and also threads spinning while they wait
+    # for work, but not the time other processes held the cores. On a shared machine they
+    # compare configurations better than wall time does.
+    cpu = time.process_time() - cpu_start
+    cpu_per_wall = cpu / (time.perf_counter() - wall_start)
+    return {"step_seconds": times, "cpu_per_wall": cpu_per_wall, "cpu_per_step": cpu / steps,
             "torch_imported": "torch" in sys.modules, "seen": seen()}
 
 
@@ -116,21 +120,24 @@ def main(argv=None):
           f"processes per configuration, interleaved; load average {load_before[0]:.2f} "
           f"before, {load_after[0]:.2f} after; variables set for every worker: "
           f"{extra or 'none'}.\n")
-    print("| configuration | median of medians, ms | process medians, ms | "
-          "steps q1-q3 (all processes), ms | CPU s per wall s |")
-    print("|---|---:|---|---|---:|")
+    print("| configuration | all steps: median (q1-q3), ms | median of process medians, ms | "
+          "process medians, ms | CPU ms per step | CPU s per wall s |")
+    print("|---|---:|---:|---|---:|---:|")
     medians = {}
     for name, group in runs.items():
         per = [spread(run["step_seconds"]) for run in group]
-        steps = sorted(t for run in group for t in run["step_seconds"])
-        q = statistics.quantiles(steps, n=4)
-        medians[name] = statistics.median(s["median"] for s in per)
+        steps = spread([t for run in group for t in run["step_seconds"]])
+        medians[name] = steps["median"]
         cpu = statistics.median(run["cpu_per_wall"] for run in group)
+        cpu_step = statistics.median(run["cpu_per_step"] for run in group)
         process_medians = ", ".join(f"{s['median'] * 1e3:.1f}" for s in per)
-        print(f"| {name} | {medians[name] * 1e3:.1f} | {process_medians} | "
-              f"{q[0] * 1e3:.1f}-{q[2] * 1e3:.1f} | {cpu:.2f} |")
+        of_medians = statistics.median(s["median"] for s in per)
+        print(f"| {name} | {steps['median'] * 1e3:.1f} ({steps['q1'] * 1e3:.1f}-"
+              f"{steps['q3'] * 1e3:.1f}) | {of_medians * 1e3:.1f} | {process_medians} | "
+              f"{cpu_step * 1e3:.1f} | {cpu:.2f} |")
     if len(medians) == 2:
-        print(f"\ntorch first / alone: {medians['torch first'] / medians['alone']:.2f}x")
+        print(f"\ntorch first / alone, medians of all steps: "
+              f"{medians['torch first'] / medians['alone']:.2f}x")
     for name, group in runs.items():
         print(f"\n{name}, what the first worker saw: {json.dumps(group[0]['seen'])}")
     if args.json:
