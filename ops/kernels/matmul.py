@@ -82,9 +82,8 @@ def stacked_gemm(a, b, out=None):
 def stacked_gemm_nt(a, b):
     """a (G, m, k) @ b (G, n, k)^T -> (G, m, n) for long k, both C-contiguous.
 
-    Computed as (b @ a^T)^T: with 2 threads OpenBLAS splits that orientation well, while
-    ``a @ b^T`` (k = 50176, m = 64, n = 288: the weight gradient of the benchmark conv) ran
-    several times slower than on one thread on a loaded machine.
+    Computed as (b @ a^T)^T: OpenBLAS splits that orientation well over its threads, and
+    ``a @ b^T`` badly (benchmarks/README.md).
     """
     return stacked_gemm(b, a.transpose(0, 2, 1)).transpose(0, 2, 1)
 

@@ -14,7 +14,7 @@ chunks that the calling thread and a few helper threads take in turn. This repla
   process-wide setting made behind the user's back.
 - That cure did nothing once PyTorch was imported first: numba's OpenMP pool then binds to
   the libgomp PyTorch loaded (``RTLD_GLOBAL``), which had already read its wait policy, so
-  ``import torch`` made the CNN's training step 2-3x slower.
+  ``import torch`` made the CNN's training step several times slower.
 - numba compiles each ``parallel=True`` kernel in seconds (the parfor lowering), and a serial
   twin was compiled beside each one for small inputs.
 
@@ -41,7 +41,7 @@ __all__ = ["batch_chunks", "get_num_threads", "run", "set_num_threads", "use_num
 
 # --- threads --------------------------------------------------------------------------
 # Below this much work (elements, or flops for matmul) a call runs on the calling thread
-# only: waking a helper (~20-50 us) costs more than it saves.
+# only: waking a helper costs more than it saves.
 MIN_PARALLEL_WORK = {
     "im2col": 1 << 16,  # column elements
     "col2im": 1 << 16,  # column elements

@@ -1,10 +1,9 @@
 """Reusable memory for the kernels' large arrays: ``empty(shape, dtype)`` like ``np.empty``.
 
 Why: a fresh large numpy array is fresh memory from the OS, and the first write to each
-page faults. When numba's or BLAS's threads take those faults together on transparent huge
-pages, the write is 10-30x slower than a write to memory that is already mapped. Measured
-here (2 cores) on the benchmark convolution's columns (58 MB): im2col into reused memory
-2.3 ms, into fresh memory 72 ms in parallel and 7 ms serially.
+page faults. When the kernels' or BLAS's threads take those faults together on transparent
+huge pages, the write is many times slower than a write to memory that is already mapped
+(figures in benchmarks/README.md).
 
 So the kernels take their large outputs and temporaries from a pool of blocks. A block is
 handed out again once no array uses it any more, which its reference count tells: every
