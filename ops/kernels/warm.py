@@ -84,7 +84,7 @@ FAMILIES = {"conv (im2col, col2im)": _conv, "conv (Winograd tiles)": _winograd,
 def warm(dtypes=DTYPES, log=None):
     """Compile (or load from the cache) every kernel for each of ``dtypes``; returns
     {(family, dtype): seconds}. ``log``: a function given one line per family, or None."""
-    import autograd as ag
+    import autograd.core as ag  # the engine: Tensor and grad
     import ops
 
     seconds = {}
