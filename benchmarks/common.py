@@ -126,6 +126,7 @@ def seen():
 def spread(values):
     """Median, quartiles and extremes of a list of timings."""
     v = sorted(values)
-    q = statistics.quantiles(v, n=4) if len(v) > 1 else [v[0]] * 3
+    # "inclusive": quartiles within the data, however few the timings
+    q = statistics.quantiles(v, n=4, method="inclusive") if len(v) > 1 else [v[0]] * 3
     return {"median": statistics.median(v), "q1": q[0], "q3": q[2], "min": v[0], "max": v[-1],
             "n": len(v)}

@@ -45,7 +45,7 @@ __all__ = ["batch_chunks", "get_num_threads", "run", "set_num_threads", "use_num
 MIN_PARALLEL_WORK = {
     "im2col": 1 << 16,  # column elements
     "col2im": 1 << 16,  # column elements
-    "pool": 1 << 15,  # elements of the larger of input and output
+    "pool": 1 << 15,  # elements of the input (or of its gradient)
     "winograd": 1 << 16,  # tile elements
     "batched_matmul": 1 << 20,  # flops
 }
