@@ -17,6 +17,7 @@ from autograd.core import (
 )
 from autograd.tools import checkpoint, detect_anomaly, profile, render_dot, to_dot
 import ops  # noqa: F401  (installs Tensor's operators and methods)
+from ops.kernels import get_num_threads, set_num_threads
 from autograd.creation import (
     arange, full, full_like, manual_seed, ones, ones_like, rand, rand_like, randn, randn_like,
     zeros, zeros_like,
@@ -24,7 +25,7 @@ from autograd.creation import (
 
 __all__ = [
     "Tensor", "tensor", "set_default_dtype", "get_default_dtype", "defop", "Op", "call",
-    "REGISTRY", "grad", "detect_anomaly", "profile", "to_dot", "render_dot", "checkpoint",
+    "REGISTRY", "grad", "set_num_threads", "get_num_threads", "detect_anomaly", "profile", "to_dot", "render_dot", "checkpoint",
     "vjp", "jvp", "jacobian", "hessian", "hvp", "no_grad", "enable_grad", "is_grad_enabled",
     "set_grad_enabled", "zeros", "ones", "full", "arange", "rand", "randn", "zeros_like",
     "ones_like", "full_like", "rand_like", "randn_like", "manual_seed",
