@@ -1,0 +1,97 @@
+"""Helpers for the distributed tests: a stand-in process group for one process, and the
+mpiexec runner that skips when MPI is absent."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class LoopbackGroup:
+    """A ProcessGroup stand-in in one process: ``size`` ranks that all hold this process's
+    values (a sum is ``size`` times the value, so an average is the value itself). Records
+    each allreduce's buffer size in ``launched``; ``others`` replaces the other ranks' answer
+    to ``allgather_json`` (to fake a mismatching rank)."""
+
+    def __init__(self, size=2, others=None):
+        self.rank, self.size, self.timeout = 0, size, 1.0
+        self.others = others
+        self.launched = []
+
+    def broadcast_(self, arrays, what):
+        pass
+
+    def allgather_json(self, obj, what):
+        return [obj] + (self.others if self.others is not None else [obj] * (self.size - 1))
+
+    def allreduce_sum_(self, array):
+        array *= self.size
+        self.launched.append(array.size)
+        return None
+
+    def wait(self, requests, what):
+        pass
+
+    def test(self, requests):
+        pass
+
+
+def mpi_missing():
+    """Why MPI tests cannot run here, or None."""
+    try:
+        import importlib.util
+
+        if importlib.util.find_spec("mpi4py") is None:
+            return "mpi4py is not installed (pip install -e '.[dist]')"
+    except ImportError:
+        return "mpi4py is not installed (pip install -e '.[dist]')"
+    if shutil.which("mpiexec") is None:
+        return "no mpiexec on PATH (pip install mpich)"
+    return None
+
+
+def is_hydra():
+    """Whether mpiexec is MPICH's hydra (which has -disable-auto-cleanup)."""
+    done = subprocess.run(["mpiexec", "--version"], capture_output=True, text=True)
+    return "HYDRA" in done.stdout.upper()
+
+
+def run_mpi(args, n=2, timeout=240, mpiexec_options=(), cwd=ROOT):
+    """Run ``python args...`` on ``n`` ranks; returns (CompletedProcess, seconds). The
+    worktree's own code comes first on the path of every rank."""
+    reason = mpi_missing()
+    if reason:
+        pytest.skip(reason)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    # One thread per rank: two ranks of two threads each would fight over two cores.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                "NUMBA_NUM_THREADS"):
+        env[var] = "1"
+    cmd = ["mpiexec", *mpiexec_options, "-n", str(n), sys.executable, *map(str, args)]
+    start = time.monotonic()
+    # A session of its own, so that a hang can be ended with every process it started.
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=cwd, env=env, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        raise AssertionError(f"{' '.join(cmd)} still running after {timeout} s (a hang):\n"
+                             f"{stdout}\n{stderr}") from None
+    done = subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+    return done, time.monotonic() - start
+
+
+def random_batch(n, shape, seed):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, *shape)), rng.integers(0, 3, n)
