@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from autograd import data, nn
+from autograd.distributed.command import DistributedRun
 from autograd.models import MODELS, build_model
 from autograd.training import (
     HISTORY_FIELDS,
@@ -187,6 +188,12 @@ def parse_args(argv=None):
     p.add_argument(
         "--no-progress", action="store_true", help="plain progress lines instead of a tqdm bar"
     )
+    p.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel over an MPI job: mpiexec -n N python -m autograd.train "
+        "--distributed; --batch-size is per rank (needs the dist extra)",
+    )
     args = p.parse_args(argv)
     for key, value in {**COMMON_DEFAULTS, **DEFAULTS[args.model]}.items():
         if getattr(args, key) is None:
@@ -239,8 +246,9 @@ def plot_history(history, path, title=""):
     return True
 
 
-def _prepare(args):
-    """Load the data, create the output directory and build the model.
+def _prepare(args, make_dir=True):
+    """Load the data, create the output directory (unless ``make_dir`` is false) and build
+    the model.
 
     Returns ``(train, test, model, limited)``, ``limited`` telling whether ``--limit`` cut the
     test set; None after printing the error when the data or the directory is not usable.
@@ -257,7 +265,8 @@ def _prepare(args):
         test = tuple(a[: args.limit] for a in test)
     out = Path(args.out)
     try:  # parse_args checked the path; this catches what changed since
-        out.mkdir(parents=True, exist_ok=True)
+        if make_dir:
+            out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         print(f"error: --out {out}: cannot create the directory: {e.strerror or e}",
               file=sys.stderr)
@@ -283,8 +292,9 @@ def main(argv=None):
     """Run the command line; returns the exit status: 0, 2 when the data or the output
     directory is not usable (bad arguments exit with 2 through argparse), 130 after Ctrl-C."""
     args = parse_args(argv)
+    run = DistributedRun(args) if args.distributed else None  # only rank 0 prints and writes
     try:
-        prepared = _prepare(args)
+        prepared = _prepare(args, make_dir=run is None or run.is_root)
         if prepared is None:
             return 2
         train, test, model, limited = prepared
@@ -306,7 +316,7 @@ def main(argv=None):
     stopped = None  # the TrainingInterrupted of a Ctrl-C
     try:
         history = fit(
-            model,
+            model if run is None else run.wrap(model),
             train,
             test,
             args.epochs,
@@ -317,10 +327,13 @@ def main(argv=None):
             args.weight_decay,
             args.shift if args.augment else None,
             args.no_progress,
+            batches=None if run is None else run.batches(train, args.batch_size),
         )
     except TrainingInterrupted as e:
         history, stopped = e.history, e
     wall = time.perf_counter() - start
+    if run is not None and not run.is_root:
+        return 0
 
     last = history[-1] if history else {}
     summary = dict(

@@ -243,12 +243,15 @@ def fit(
     augment_shift=None,
     plain_progress=False,
     log=functools.partial(print, flush=True),
+    batches=None,
 ):
     """Train ``model`` on ``train = (x, y)`` with Adam; evaluate on ``test`` every epoch.
 
     ``augment_shift``: None for no augmentation, else random flips and shifts of up to that
-    many pixels. Returns the history: one dict per epoch, keyed by ``HISTORY_FIELDS`` (``lr``
-    is the rate of the epoch's last step).
+    many pixels. ``batches``: the epochs' batches (default: ``train`` reshuffled by a
+    ``data.BatchIterator``), e.g. a rank's share from
+    ``autograd.distributed.DistributedBatchIterator``. Returns the history: one dict per
+    epoch, keyed by ``HISTORY_FIELDS`` (``lr`` is the rate of the epoch's last step).
 
     A Ctrl-C finishes the current batch, then raises ``TrainingInterrupted`` carrying the
     finished epochs' history and the number of steps taken.
@@ -260,7 +263,8 @@ def fit(
         def transform(xb):
             return augment(xb, rng, augment_shift)
 
-    batches = data.BatchIterator(*train, batch_size=batch_size, seed=seed)
+    if batches is None:
+        batches = data.BatchIterator(*train, batch_size=batch_size, seed=seed)
     opt = make_optimizer(model, lr, weight_decay)
     scheduler = make_scheduler(opt, schedule, epochs * len(batches))
     history = []

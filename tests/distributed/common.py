@@ -1,9 +1,11 @@
 """Helpers for the distributed tests: a stand-in process group for one process, and the
 mpiexec runner that skips when MPI is absent."""
 
+import gzip
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -64,13 +66,13 @@ def is_hydra():
     return "HYDRA" in done.stdout.upper()
 
 
-def run_mpi(args, n=2, timeout=240, mpiexec_options=(), cwd=ROOT):
+def run_mpi(args, n=2, timeout=240, mpiexec_options=(), cwd=ROOT, extra_env=None):
     """Run ``python args...`` on ``n`` ranks; returns (CompletedProcess, seconds). The
-    worktree's own code comes first on the path of every rank."""
+    checkout's own code comes first on the path of every rank."""
     reason = mpi_missing()
     if reason:
         pytest.skip(reason)
-    env = dict(os.environ)
+    env = dict(os.environ, **(extra_env or {}))
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     # One thread per rank: two ranks of two threads each would fight over two cores.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -92,6 +94,18 @@ def run_mpi(args, n=2, timeout=240, mpiexec_options=(), cwd=ROOT):
     return done, time.monotonic() - start
 
 
-def random_batch(n, shape, seed):
-    rng = np.random.default_rng(seed)
-    return rng.standard_normal((n, *shape)), rng.integers(0, 3, n)
+def write_fake_mnist(directory, n_train, n_test):
+    """Random 28x28 images and labels as gzipped IDX files under Fashion-MNIST's names;
+    returns the directory."""
+    from autograd import data
+
+    directory.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for split, n in (("train", n_train), ("test", n_test)):
+        for name, array in zip(data.SPLITS[split], (
+                rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+                rng.integers(0, 10, n, dtype=np.uint8))):
+            header = struct.pack(">HBB", 0, 0x08, array.ndim)
+            header += struct.pack(f">{array.ndim}I", *array.shape)
+            (directory / (name + ".gz")).write_bytes(gzip.compress(header + array.tobytes()))
+    return directory
