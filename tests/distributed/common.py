@@ -2,6 +2,7 @@
 mpiexec runner that skips when MPI is absent."""
 
 import gzip
+import importlib.util
 import os
 import shutil
 import signal
@@ -47,17 +48,16 @@ class LoopbackGroup:
 
 
 def mpi_missing():
-    """Why MPI tests cannot run here, or None."""
-    try:
-        import importlib.util
-
-        if importlib.util.find_spec("mpi4py") is None:
-            return "mpi4py is not installed (pip install -e '.[dist]')"
-    except ImportError:
-        return "mpi4py is not installed (pip install -e '.[dist]')"
-    if shutil.which("mpiexec") is None:
-        return "no mpiexec on PATH (pip install mpich)"
-    return None
+    """Why MPI tests cannot run here, or None. With JITGRAD_REQUIRE_MPI=1 (CI) a missing MPI
+    is an error, not a reason to skip."""
+    reason = None
+    if importlib.util.find_spec("mpi4py") is None:
+        reason = "mpi4py is not installed (pip install -e '.[dist]')"
+    elif shutil.which("mpiexec") is None:
+        reason = "no mpiexec on PATH (pip install mpich)"
+    if reason and os.environ.get("JITGRAD_REQUIRE_MPI") == "1":
+        raise RuntimeError(f"JITGRAD_REQUIRE_MPI=1 but {reason}")
+    return reason
 
 
 def is_hydra():
