@@ -34,7 +34,10 @@ class DistributedRun:
     """
 
     def __init__(self, args):
-        self.group = init()
+        try:
+            self.group = init()
+        except ImportError as e:
+            raise SystemExit(f"error: --distributed: {e}") from None
         self.rank, self.size = self.group.rank, self.group.size
         self.is_root = self.rank == 0
         self.seed = args.seed

@@ -104,27 +104,3 @@ def test_bad_arguments_name_the_class_and_values():
     with pytest.raises(TypeError, match="batch_size must be an integer"):
         DistributedBatchIterator(np.zeros(3), batch_size=2.5, num_replicas=1, rank=0)
 
-
-def test_the_package_imports_and_samples_without_mpi4py():
-    import subprocess
-    import sys
-
-    from tests.distributed.common import ROOT
-
-    script = (
-        "import sys; sys.modules['mpi4py'] = None\n"
-        "import autograd.train\n"
-        "from autograd import distributed as dist\n"
-        "assert not dist.is_initialized()\n"
-        "print(len(dist.DistributedSampler(10, num_replicas=2, rank=1)))\n"
-        "try:\n"
-        "    dist.init()\n"
-        "except ImportError as e:\n"
-        "    print(e)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=ROOT)
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert lines[0] == "5"
-    assert "needs mpi4py" in lines[1] and "pip install -e '.[dist]'" in lines[1]
