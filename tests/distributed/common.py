@@ -24,8 +24,8 @@ class LoopbackGroup:
     each allreduce's buffer size in ``launched``; ``others`` replaces the other ranks' answer
     to ``allgather_json`` (to fake a mismatching rank)."""
 
-    def __init__(self, size=2, others=None):
-        self.rank, self.size, self.timeout = 0, size, 1.0
+    def __init__(self, size=2, others=None, rank=0):
+        self.rank, self.size, self.timeout = rank, size, 1.0
         self.others = others
         self.launched = []
 
