@@ -112,10 +112,6 @@ class ProcessGroup:
                 time.sleep(pause)
                 pause = min(2 * pause or 1e-5, _MAX_PAUSE)
 
-    def test(self, requests):
-        """Let pending requests progress (MPI moves them on only inside MPI calls)."""
-        _mpi().Request.Testall(requests)
-
     def _answer_pings(self):
         if self.ctrl is None:
             return

@@ -5,15 +5,21 @@ dtypes), then takes rank 0's values, so the replicas start equal. Each replica t
 forward and backward on its own batch; gradients are averaged over the ranks so that every
 replica takes the same optimizer step and the replicas stay equal.
 
-The averaging overlaps backward. The parameters are grouped into buckets in reverse order of
-``module.parameters()`` (roughly the order in which backward finishes their gradients). A
-hook on each parameter (``Tensor.register_post_accumulate_grad_hook``) marks its gradient
-final; when a bucket's gradients are all final it is copied into one flat array and its
-``Iallreduce`` starts, while backward goes on with the layers below. The reduction of the
-last bucket is waited for in the hook of the last parameter, so when ``backward()`` returns
-the ``.grad`` of every parameter holds the average over the ranks. Buckets start strictly in
-order (bucket 2 waits for bucket 1 to start), so the collectives are issued in the same order
-on every rank whatever the order in which hooks fire.
+The averaging starts during backward. The parameters are grouped into buckets in reverse
+order of ``module.parameters()`` (roughly the order in which backward finishes their
+gradients). A hook on each parameter (``Tensor.register_post_accumulate_grad_hook``) marks its
+gradient final; when a bucket's gradients are all final it is copied into one flat array and
+its ``Iallreduce`` starts, while backward goes on with the layers below. The reductions are
+waited for in the hook of the last parameter, so when ``backward()`` returns the ``.grad`` of
+every parameter holds the average over the ranks. Buckets start strictly in order (bucket 2
+waits for bucket 1 to start), so the collectives are issued in the same order on every rank
+whatever the order in which hooks fire.
+
+How much of a started allreduce happens while backward computes depends on the MPI library:
+MPICH moves a non-blocking collective on only inside MPI calls, unless its asynchronous
+progress thread is on (``MPIR_CVAR_ASYNC_PROGRESS=1``, which spends a core per rank). The
+default bucket size is PyTorch's, 25 MB; ``benchmarks/README.md`` has the measurements
+behind it.
 
 A parameter that gets no gradient in some backward (a branch not taken) never marks its
 bucket ready: call ``synchronize()`` after such a backward (it sends the gradients still
@@ -152,12 +158,10 @@ class _Reducer:
             )
         self.active = True
         bucket.ready.add(i)
+        # No MPI_Test here to push the started buckets on: on the 2-core machine three such
+        # calls during the CNN's backward cost 5-8 ms a step, more than the whole allreduce.
         if bucket.complete():
             self.launch_ready()
-        elif self.next_launch:
-            # MPI moves a non-blocking collective on only inside MPI calls: a test now and
-            # then lets the buckets already started progress while backward computes.
-            self.group.test([bk.request for bk in self.buckets[: self.next_launch]])
 
     def launch_ready(self):
         while self.next_launch < len(self.buckets) and self.buckets[self.next_launch].complete():
@@ -218,9 +222,11 @@ class DistributedDataParallel(Module):
         other ranks' (a difference in names, shapes or dtypes raises ValueError naming the
         parameter and each rank's shape) and then set to rank 0's values.
     bucket_cap_mb : float
-        A bucket of gradients starts its allreduce once it holds this many megabytes (2**20
-        bytes); smaller buckets start earlier during backward, larger ones pay the
-        per-message latency less often.
+        A bucket closes once it holds this many megabytes (2**20 bytes) of gradients (25, as
+        PyTorch: the training command's CNN, 1.7 MB, is one bucket). Smaller buckets start
+        their allreduce earlier during backward, which pays where the MPI library moves data
+        in the background and communication is slow (between hosts); larger ones pay the
+        per-message cost less often.
     broadcast_buffers : bool
         Copy rank 0's buffers (BatchNorm's running statistics) to every rank at the start
         of each training forward, so that the replicas' buffers agree as their parameters
@@ -251,7 +257,7 @@ class DistributedDataParallel(Module):
     ...     opt.step()
     """
 
-    def __init__(self, module, bucket_cap_mb=1.0, broadcast_buffers=True, group=None):
+    def __init__(self, module, bucket_cap_mb=25.0, broadcast_buffers=True, group=None):
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(f"DistributedDataParallel: module must be an autograd.nn.Module, "

@@ -43,9 +43,6 @@ class LoopbackGroup:
     def wait(self, requests, what):
         pass
 
-    def test(self, requests):
-        pass
-
 
 def mpi_missing():
     """Why MPI tests cannot run here, or None. With JITGRAD_REQUIRE_MPI=1 (CI) a missing MPI
