@@ -67,13 +67,12 @@ def worker(args):
     import ops
     import optim
     from autograd import Tensor, nn
+    from autograd import distributed as dist
     from autograd.models import CNN
 
     ranks, _, bucket_cap_mb = SETUPS[args.worker]
-    group = ddp = None
+    group = None
     if ranks > 1:
-        from autograd import distributed as dist
-
         group = dist.init(timeout=600)
         if group.size != ranks:
             raise SystemExit(f"{args.worker}: run under mpiexec -n {ranks}, got {group.size}")
@@ -85,12 +84,8 @@ def worker(args):
     nn.init.seed(SEED)
     model = CNN()
     if group is not None:
-        from autograd import distributed as dist
-
         model = dist.DistributedDataParallel(model, bucket_cap_mb=bucket_cap_mb, group=group)
-    from autograd.distributed import DistributedBatchIterator
-
-    batches = DistributedBatchIterator(x, y, batch_size=args.batch // size, seed=SEED,
+    batches = dist.DistributedBatchIterator(x, y, batch_size=args.batch // size, seed=SEED,
                                        num_replicas=size, rank=rank)
     opt = optim.Adam(model.parameters(), lr=1e-3)
 
@@ -188,12 +183,12 @@ def table(summary, meta):
     steps_per_epoch = -(-EPOCH_IMAGES // meta["batch"])
     base = summary["1 process x 2 threads"].get("seconds_per_step")
     lines = [
-        f"CNN, Adam, global batch {meta['batch']}; {meta['cpu']} ({meta['cores']} cores); "
-        f"median of {meta['repeat']} runs of {meta['steps']} timed steps; load average "
-        f"{meta['load_before']:.1f} before, {meta['load_after']:.1f} after.",
+        (f"CNN, Adam, global batch {meta['batch']}; {meta['cpu']} ({meta['cores']} cores); "
+         f"median of {meta['repeat']} runs of {meta['steps']} timed steps; load average "
+         f"{meta['load_before']:.1f} before, {meta['load_after']:.1f} after."),
         "",
-        "| setup | s/step | s/epoch (60000 images) | speed vs 1 process x 2 threads | "
-        "allreduce wait/step | one allreduce of 1.7 MB |",
+        ("| setup | s/step | s/epoch (60000 images) | speed vs 1 process x 2 threads | "
+         "allreduce wait/step | one allreduce of 1.7 MB |"),
         "|---|---:|---:|---:|---:|---:|",
     ]
     for setup, s in summary.items():

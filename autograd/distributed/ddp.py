@@ -51,7 +51,7 @@ class _Bucket:
     after another, then one flag per parameter, 1 where this rank has a gradient (the sum
     of the flags tells whether any rank has one)."""
 
-    __slots__ = ("names", "params", "bounds", "flat", "ready", "request")
+    __slots__ = ("bounds", "flat", "names", "params", "ready", "request")
 
     def __init__(self, named):
         self.names = [name for name, _ in named]

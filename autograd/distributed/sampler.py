@@ -156,7 +156,7 @@ class DistributedBatchIterator:
         self._next_epoch = operator.index(epoch)
 
     def __len__(self):
-        return -(-len(self.sampler) // self.batch_size)
+        return (len(self.sampler) + self.batch_size - 1) // self.batch_size
 
     def indices(self):
         """The index array of each batch of the next epoch (and move on to the one after)."""

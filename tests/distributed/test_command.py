@@ -7,7 +7,6 @@ import sys
 
 from autograd import train
 from autograd.distributed import command
-
 from tests.distributed.common import LoopbackGroup, write_fake_mnist
 
 

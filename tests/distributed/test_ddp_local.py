@@ -8,7 +8,6 @@ import pytest
 import ops
 from autograd import Tensor, nn
 from autograd.distributed import DistributedDataParallel
-
 from tests.distributed.common import LoopbackGroup
 
 

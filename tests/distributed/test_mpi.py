@@ -28,7 +28,7 @@ def test_two_ranks_of_batch_b_train_like_one_process_of_batch_2b():
 
 
 def test_parameter_shapes_that_differ_across_ranks_stop_the_job_at_start():
-    done, seconds = run_mpi([*WORKER, "mismatch"], timeout=120)
+    done, _ = run_mpi([*WORKER, "mismatch"], timeout=120)
     assert done.returncode != 0
     assert "mismatch was not refused" not in done.stdout
     assert ("parameter '0.weight' has shape (4, 8) on rank 0, shape (4, 16) on rank 1"
