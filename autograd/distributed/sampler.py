@@ -126,6 +126,17 @@ class DistributedBatchIterator:
     the same sizes, so they step in lockstep; only the last batch may be smaller than
     ``batch_size``.
 
+    Parameters
+    ----------
+    *arrays : array_like
+        Equally long arrays (images, labels, ...), indexed along their first axis.
+    batch_size : int
+        Samples per batch on this rank (the step's batch is ``num_replicas`` times that).
+    shuffle, seed, drop_last, num_replicas, rank
+        As for ``DistributedSampler``.
+
+    Examples
+    --------
     >>> batches = DistributedBatchIterator(x, y, batch_size=32, seed=0)
     >>> len(batches)                     # batches per epoch, the same on every rank
     >>> for xb, yb in batches: ...
