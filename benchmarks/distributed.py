@@ -16,8 +16,10 @@ images: both draw them through ``DistributedBatchIterator`` with one seed). The 
   whose allreduce starts before backward computes the convolutions' gradients, the
   convolutions in another.
 
-Threads: ``OMP/OPENBLAS/MKL/NUMBA_NUM_THREADS`` are set for every process before it starts.
-Images: synthetic random ones (8192, reused; speed does not depend on the pixels).
+Threads: every worker gets this process's environment plus ``OMP/OPENBLAS/MKL/
+NUMBA_NUM_THREADS`` set to its setup's thread count (``benchmarks.common.thread_variables``),
+and reports the thread pools it saw. Images: synthetic random ones (8192, reused; speed does
+not depend on the pixels).
 
 Method: every run is a fresh process (or ``mpiexec -n 2`` job) that trains ``--warmup``
 untimed steps (numba compilation, allocator warm-up), then times ``--steps`` steps with
@@ -34,16 +36,23 @@ Writes a Markdown table to stdout and the results to ``benchmarks/results/distri
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.common import (
+    ROOT,
+    machine,
+    machine_line,
+    seen,
+    spread,
+    thread_variables,
+    worker_environment,
+)
+
 RESULTS = ROOT / "benchmarks" / "results"
 EPOCH_IMAGES = 60000
 POOL = 8192  # synthetic images the batches are drawn from
@@ -107,7 +116,8 @@ def worker(args):
     last_loss = steps(args.steps)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     result = {"setup": args.worker, "seconds_per_step": seconds / args.steps,
-              "cpu_seconds_per_step": cpu_seconds / args.steps, "last_loss": last_loss}
+              "cpu_seconds_per_step": cpu_seconds / args.steps, "last_loss": last_loss,
+              "seen": seen()}
     if group is not None:
         result["wait_per_step"] = (model.wait_seconds - waited) / args.steps
         result["allreduce_seconds"] = time_allreduce(group, model, np)
@@ -116,7 +126,8 @@ def worker(args):
             return
         result = dict(everyone[0], seconds_per_step=max(r["seconds_per_step"] for r in everyone),
                       per_rank_seconds_per_step=[r["seconds_per_step"] for r in everyone])
-    Path(args.worker_out).write_text(json.dumps(result))
+    with open(args.worker_out, "w") as f:
+        json.dump(result, f)
 
 
 def time_allreduce(group, model, np, repeats=30):
@@ -134,24 +145,11 @@ def time_allreduce(group, model, np, repeats=30):
 # --- the driver ------------------------------------------------------------------------------
 
 
-def cpu_name():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def spawn(setup, args):
     ranks, threads, _ = SETUPS[setup]
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        env[var] = str(threads)
+    env = worker_environment(thread_variables(threads))
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
-        out = Path(f.name)
+        out = f.name
     cmd = [sys.executable, "-m", "benchmarks.distributed", "--worker", setup,
            "--worker-out", str(out), "--steps", str(args.steps), "--warmup", str(args.warmup),
            "--batch", str(args.batch)]
@@ -159,11 +157,12 @@ def spawn(setup, args):
         cmd = ["mpiexec", "-n", str(ranks), *cmd]
     try:
         subprocess.run(cmd, env=env, check=True, cwd=ROOT, timeout=3600)
-        return json.loads(out.read_text())
+        with open(out) as f:
+            return json.load(f)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
         return {"setup": setup, "error": f"worker failed: {e}"}
     finally:
-        out.unlink(missing_ok=True)
+        os.unlink(out)
 
 
 def summarize(runs):
@@ -175,7 +174,7 @@ def summarize(runs):
                 "allreduce_seconds"):
         if key in ok[0]:
             out[key] = statistics.median(r[key] for r in ok)
-    out["all_seconds_per_step"] = [r["seconds_per_step"] for r in ok]
+    out["seconds_per_step_spread"] = spread([r["seconds_per_step"] for r in ok])
     return out
 
 
@@ -183,9 +182,9 @@ def table(summary, meta):
     steps_per_epoch = -(-EPOCH_IMAGES // meta["batch"])
     base = summary["1 process x 2 threads"].get("seconds_per_step")
     lines = [
-        (f"CNN, Adam, global batch {meta['batch']}; {meta['cpu']} ({meta['cores']} cores); "
-         f"median of {meta['repeat']} runs of {meta['steps']} timed steps; load average "
-         f"{meta['load_before']:.1f} before, {meta['load_after']:.1f} after."),
+        (f"CNN, Adam, global batch {meta['batch']}; {machine_line(meta['machine'])}; median of "
+         f"{meta['repeat']} runs of {meta['steps']} timed steps (range in parentheses); load "
+         f"average {meta['load_before']:.1f} before, {meta['load_after']:.1f} after."),
         "",
         ("| setup | s/step | s/epoch (60000 images) | speed vs 1 process x 2 threads | "
          "allreduce wait/step | one allreduce of 1.7 MB |"),
@@ -195,11 +194,12 @@ def table(summary, meta):
         if "error" in s:
             lines.append(f"| {setup} | {s['error']} | | | | |")
             continue
-        per_step = s["seconds_per_step"]
+        per_step, sp = s["seconds_per_step"], s["seconds_per_step_spread"]
         wait = f"{s['wait_per_step'] * 1e3:.2f} ms" if "wait_per_step" in s else ""
         alone = f"{s['allreduce_seconds'] * 1e3:.2f} ms" if "allreduce_seconds" in s else ""
-        lines.append(f"| {setup} | {per_step:.4f} | {per_step * steps_per_epoch:.1f} | "
-                     f"{base / per_step:.2f}x | {wait} | {alone} |")
+        lines.append(f"| {setup} | {per_step:.4f} ({sp['min']:.4f}-{sp['max']:.4f}) | "
+                     f"{per_step * steps_per_epoch:.1f} | {base / per_step:.2f}x | {wait} | "
+                     f"{alone} |")
     return "\n".join(lines)
 
 
@@ -232,10 +232,10 @@ def main(argv=None):
                   + (result["error"] if "error" in result
                      else f"{result['seconds_per_step']:.4f} s/step"), file=sys.stderr)
             runs[setup].append(result)
-    meta = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "cpu": cpu_name(),
-            "cores": os.cpu_count(), "steps": args.steps, "warmup": args.warmup,
-            "batch": args.batch, "repeat": args.repeat, "load_before": load_before,
-            "load_after": os.getloadavg()[0], "python": platform.python_version()}
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": machine(),
+            "steps": args.steps, "warmup": args.warmup, "batch": args.batch,
+            "repeat": args.repeat, "load_before": load_before,
+            "load_after": os.getloadavg()[0]}
     summary = {setup: summarize(r) for setup, r in runs.items()}
     print(table(summary, meta))
     RESULTS.mkdir(parents=True, exist_ok=True)
