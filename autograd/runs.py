@@ -87,7 +87,8 @@ def load_text(args):
         try:
             splits[name] = text.windows(vocab.encode(part), args.context)
         except ValueError:
-            raise ValueError(f"the {name} text ({len(part)} characters of {len(corpus)}) is "
+            what = {"train": "training", "val": "validation", "test": "test"}[name]
+            raise ValueError(f"the {what} text ({len(part)} characters of {len(corpus)}) is "
                              f"shorter than one window of --context {args.context} characters "
                              "and its next one; give more text (--limit) or a shorter "
                              "--context") from None

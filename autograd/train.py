@@ -106,8 +106,8 @@ DIGITS_DEFAULTS = {
 }
 # The language models on the shipped novel: a few minutes on 2 cores (README's table).
 LM_DEFAULTS = {
-    "lstm-lm": {"epochs": 4, "lr": 3e-3, "batch_size": 32},
-    "transformer-lm": {"epochs": 4, "lr": 1e-3, "batch_size": 32},
+    "lstm-lm": {"epochs": 5, "lr": 3e-3, "batch_size": 32},
+    "transformer-lm": {"epochs": 4, "lr": 2e-3, "batch_size": 32},
 }
 COMMON_DEFAULTS = {"shift": 1}
 LM_COMMON_DEFAULTS = {"augment": False, "context": 64}
