@@ -37,7 +37,8 @@ class Run:
     def __init__(self, train, val, test, model, limited, class_names=None, vocab=None,
                  prompt=None):
         self.train, self.val, self.test, self.model = train, val, test, model
-        self.limited, self.class_names, self.vocab, self.prompt = limited, class_names, vocab, prompt
+        self.limited, self.class_names = limited, class_names
+        self.vocab, self.prompt = vocab, prompt
 
 
 def hold_out(train, fraction, seed):

@@ -285,6 +285,8 @@ def _check_and_fill(p, args):
         if given:
             p.error(f"argument {given[0]}: only for the language models "
                     f"({', '.join(LANGUAGE_MODELS)}), not {args.model}")
+    if args.prompt == "":
+        p.error("argument --prompt: a sample needs at least one character to start from")
     if args.text is not None and not Path(args.text).is_file():
         p.error(f"argument --text: no such file: {args.text}")
     if args.val_fraction is None:
@@ -374,7 +376,8 @@ def main(argv=None):
 
     final = runs.final_row(history, None if stopped is not None else stopper)
     summary = runs.summarize(args, run, history, final, stopper, stopped, wall)
-    title = f"{args.model} on {args.text or 'the novel' if is_lm else args.dataset}"
+    trained_on = (args.text or "Persuasion") if is_lm else args.dataset
+    title = f"{args.model} on {trained_on}"
     if history:
         title += (f", test ppl {math.exp(final['test_loss']):.2f}" if is_lm
                   else f", test acc {final['test_acc']:.4f}")

@@ -234,6 +234,7 @@ def test_language_model_text_too_short_for_a_window(tmp_path, capsys):
         (["--model", "lstm-lm", "--text", "/no/such/file.txt"], "argument --text: no such file"),
         (["--patience", "3", "--val-fraction", "0"], "argument --patience: early stopping needs"),
         (["--val-fraction", "1"], "argument --val-fraction: must be a number in [0, 1)"),
+        (["--model", "lstm-lm", "--prompt", ""], "argument --prompt: a sample needs at least"),
         (["--model", "lstm-lm", "--prompt", "ʃ", "--limit", "3000", "--context", "8"], None),
     ],
 )
