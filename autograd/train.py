@@ -279,6 +279,11 @@ def _check_and_fill(p, args):
     if is_lm and args.dataset is not None:
         p.error(f"argument --dataset: {args.model} trains on text, not images: give --text "
                 "FILE, or nothing for the shipped novel")
+    if is_lm:
+        given = [o for o, v in (("--augment", args.augment), ("--shift", args.shift),
+                                ("--data-dir", args.data_dir)) if v is not None]
+        if given:
+            p.error(f"argument {given[0]}: only for the image models, not {args.model}")
     if not is_lm:
         given = [o for o, v in (("--text", args.text), ("--context", args.context),
                                 ("--prompt", args.prompt)) if v is not None]

@@ -230,6 +230,7 @@ def test_language_model_text_too_short_for_a_window(tmp_path, capsys):
     [
         (["--model", "lstm-lm", "--dataset", "digits"], "argument --dataset: lstm-lm trains on"),
         (["--model", "mlp", "--text", "x.txt"], "argument --text: only for the language models"),
+        (["--model", "transformer-lm", "--augment"], "argument --augment: only for the image"),
         (["--model", "cnn", "--context", "8"], "argument --context: only for the language"),
         (["--model", "lstm-lm", "--text", "/no/such/file.txt"], "argument --text: no such file"),
         (["--patience", "3", "--val-fraction", "0"], "argument --patience: early stopping needs"),
