@@ -107,7 +107,7 @@ DIGITS_DEFAULTS = {
 # The language models on the shipped novel: a few minutes on 2 cores (README's table).
 LM_DEFAULTS = {
     "lstm-lm": {"epochs": 5, "lr": 3e-3, "batch_size": 32},
-    "transformer-lm": {"epochs": 4, "lr": 2e-3, "batch_size": 32},
+    "transformer-lm": {"epochs": 3, "lr": 2e-3, "batch_size": 32},
 }
 COMMON_DEFAULTS = {"shift": 1}
 LM_COMMON_DEFAULTS = {"augment": False, "context": 64}
@@ -193,7 +193,7 @@ def parse_args(argv=None):
         "--epochs",
         type=_POSITIVE_INT,
         help="default: per model and dataset (fashion-mnist: mlp 15, cnn 12, cnn-bn 30, gru 15; "
-        "digits: 30, gru 40; lstm-lm, transformer-lm: 4)",
+        "digits: 30, gru 40; lstm-lm 5, transformer-lm 3)",
     )
     p.add_argument(
         "--batch-size", type=_POSITIVE_INT, help="default: per model and dataset"
@@ -398,6 +398,8 @@ def main(argv=None):
                 summary["confusion"] = confusion.tolist()
             written = runs.write_results(out, run, history, recorder.steps, summary, title,
                                      confusion, recorder.samples)
+            if args.tensorboard:
+                written.insert(-1, out / "tensorboard")
     except KeyboardInterrupt:
         if written is None:  # a second Ctrl-C cut the writing short
             print(f"\ninterrupted while writing the results: the files in {out} may be "

@@ -297,6 +297,7 @@ def test_tensorboard_logs_steps_epochs_and_samples(tmp_path, monkeypatch, capsys
     assert code == 0
     (writer,) = WRITERS
     assert writer.logdir == str(out / "tensorboard") and writer.closed
+    assert f"{out / 'tensorboard'}, {out / 'summary.json'}" in capsys.readouterr().out
     steps = read_csv(out / "steps.csv")
     logged = [(step, value) for tag, value, step in writer.scalars if tag == "step/loss"]
     assert logged == [(int(r["step"]), pytest.approx(float(r["loss"]), rel=1e-5)) for r in steps]
@@ -304,3 +305,13 @@ def test_tensorboard_logs_steps_epochs_and_samples(tmp_path, monkeypatch, capsys
     assert {"step/lr", "step/acc", "epoch/train_loss", "epoch/val_loss", "epoch/test_acc"} <= tags
     assert [step for tag, _, step in writer.scalars if tag == "epoch/val_loss"] == [1, 2]
     assert [(tag, step) for tag, _, step in writer.texts] == [("sample", 1), ("sample", 2)]
+
+
+def test_tensorboard_with_the_real_tensorboardx(no_fashion_mnist, tmp_path, capsys):
+    pytest.importorskip("tensorboardX")
+    out = tmp_path / "run"
+    assert train.main(["--tensorboard", "--epochs", "1", "--limit", "100", "--out", str(out),
+                       "--no-progress"]) == 0
+    assert f"{out / 'tensorboard'}," in capsys.readouterr().out
+    (events,) = (out / "tensorboard").glob("events.out.tfevents.*")
+    assert events.stat().st_size > 0
