@@ -18,6 +18,7 @@ __all__ = [
     "TEST_FRACTION",
     "Recorder",
     "Run",
+    "default_prompt",
     "describe",
     "final_row",
     "hold_out",
@@ -93,9 +94,17 @@ def load_text(args):
                              f"shorter than one window of --context {args.context} characters "
                              "and its next one; give more text (--limit) or a shorter "
                              "--context") from None
-    prompt = args.prompt if args.prompt is not None else test_text[:40]
+    prompt = args.prompt if args.prompt is not None else default_prompt(test_text)
     vocab.encode(prompt)  # a prompt with characters the text lacks fails here, not at epoch 1
     return splits, vocab, prompt
+
+
+def default_prompt(test_text, length=40):
+    """The start of the samples: ``length`` characters of the held-out text from its first
+    whole line (the split falls mid-word), so that a sample continues unseen text."""
+    start = test_text.find("\n") + 1
+    prompt = test_text[start : start + length].lstrip("\n")
+    return prompt or test_text[:length]
 
 
 def prepare(args):

@@ -107,7 +107,7 @@ DIGITS_DEFAULTS = {
 # The language models on the shipped novel: a few minutes on 2 cores (README's table).
 LM_DEFAULTS = {
     "lstm-lm": {"epochs": 5, "lr": 3e-3, "batch_size": 32},
-    "transformer-lm": {"epochs": 3, "lr": 2e-3, "batch_size": 32},
+    "transformer-lm": {"epochs": 4, "lr": 2e-3, "batch_size": 32},
 }
 COMMON_DEFAULTS = {"shift": 1}
 LM_COMMON_DEFAULTS = {"augment": False, "context": 64}
@@ -193,7 +193,7 @@ def parse_args(argv=None):
         "--epochs",
         type=_POSITIVE_INT,
         help="default: per model and dataset (fashion-mnist: mlp 15, cnn 12, cnn-bn 30, gru 15; "
-        "digits: 30, gru 40; lstm-lm 5, transformer-lm 3)",
+        "digits: 30, gru 40; lstm-lm 5, transformer-lm 4)",
     )
     p.add_argument(
         "--batch-size", type=_POSITIVE_INT, help="default: per model and dataset"
@@ -266,8 +266,8 @@ def parse_args(argv=None):
     lm.add_argument("--temperature", type=_NONNEGATIVE_FLOAT, default=0.8,
                     help="sampling temperature (0: always the likeliest character)")
     lm.add_argument("--prompt", default=None,
-                    help="start of every sample (default: the first 40 characters of the "
-                    "held-out test text)")
+                    help="start of every sample (default: 40 characters of the held-out test "
+                    "text, from its first whole line)")
     args = p.parse_args(argv)
     _check_and_fill(p, args)
     return args
@@ -338,27 +338,27 @@ def main(argv=None):
     directory is not usable (bad arguments exit with 2 through argparse), 130 after Ctrl-C."""
     args = parse_args(argv)
     try:
-        run = runs.prepare(args)
-        if run is None:
+        prepared = runs.prepare(args)
+        if prepared is None:
             return 2
-        print(runs.describe(args, run), flush=True)
+        print(runs.describe(args, prepared), flush=True)
     except KeyboardInterrupt:
         print("\ninterrupted before training started: nothing written", file=sys.stderr)
         return 130
     out = Path(args.out)
-    is_lm = run.vocab is not None
+    is_lm = prepared.vocab is not None
     stopper = None
     if args.patience is not None:
         stopper = EarlyStopping(args.patience, "val_loss" if is_lm else "val_acc")
-    recorder = runs.Recorder(args, run, out)
+    recorder = runs.Recorder(args, prepared, out)
 
     start = time.perf_counter()
     stopped = None  # the TrainingInterrupted of a Ctrl-C
     try:
         history = fit(
-            run.model,
-            run.train,
-            run.test,
+            prepared.model,
+            prepared.train,
+            prepared.test,
             args.epochs,
             args.lr,
             args.batch_size,
@@ -367,7 +367,7 @@ def main(argv=None):
             args.weight_decay,
             args.shift if args.augment else None,
             args.no_progress,
-            val=run.val,
+            val=prepared.val,
             early_stopping=stopper,
             on_step=recorder.step,
             on_epoch=recorder.epoch,
@@ -380,7 +380,7 @@ def main(argv=None):
     wall = time.perf_counter() - start
 
     final = runs.final_row(history, None if stopped is not None else stopper)
-    summary = runs.summarize(args, run, history, final, stopper, stopped, wall)
+    summary = runs.summarize(args, prepared, history, final, stopper, stopped, wall)
     trained_on = (args.text or "Persuasion") if is_lm else args.dataset
     title = f"{args.model} on {trained_on}"
     if history:
@@ -393,11 +393,12 @@ def main(argv=None):
         with hold_interrupt():  # a Ctrl-C now waits until the files are complete
             confusion = None
             if not is_lm and stopped is None:
+                x_test, y_test = prepared.test
                 confusion = reports.confusion_matrix(
-                    run.test[1], predict(run.model, run.test[0]), len(run.class_names))
+                    y_test, predict(prepared.model, x_test), len(prepared.class_names))
                 summary["confusion"] = confusion.tolist()
-            written = runs.write_results(out, run, history, recorder.steps, summary, title,
-                                     confusion, recorder.samples)
+            written = runs.write_results(out, prepared, history, recorder.steps, summary,
+                                         title, confusion, recorder.samples)
             if args.tensorboard:
                 written.insert(-1, out / "tensorboard")
     except KeyboardInterrupt:
@@ -422,7 +423,7 @@ def main(argv=None):
         )
         print(f"wrote {files} (marked interrupted)")
         return 130
-    print(runs.result_line(args, run, final, history, stopper, wall))
+    print(runs.result_line(args, prepared, final, history, stopper, wall))
     hint = "" if out / "curve.png" in written else " (pip install matplotlib for PNGs)"
     print(f"wrote {files}{hint}")
     return 130 if late_stop else 0
