@@ -22,7 +22,6 @@ __all__ = [
     "MODELS",
     "GRUClassifier",
     "LSTMLanguageModel",
-    "TransformerBlock",
     "TransformerLanguageModel",
     "build_model",
 ]
@@ -139,28 +138,10 @@ class LSTMLanguageModel(nn.Module):
         return logits.data[0, -1], state
 
 
-class TransformerBlock(nn.Module):
-    """A pre-norm decoder block: ``x + attn(LN(x))`` with causal self-attention, then
-    ``x + MLP(LN(x))`` (Linear d -> ff, GELU, Linear ff -> d); x (N, T, d) -> (N, T, d)."""
-
-    def __init__(self, d_model, num_heads, ff_dim, dropout=0.0):
-        super().__init__()
-        self.norm1 = nn.LayerNorm(d_model)
-        self.attn = nn.MultiheadAttention(d_model, num_heads, batch_first=True)
-        self.norm2 = nn.LayerNorm(d_model)
-        self.ff = nn.Sequential(nn.Linear(d_model, ff_dim), nn.GELU(), nn.Linear(ff_dim, d_model))
-        self.drop = nn.Dropout(dropout) if dropout else nn.Identity()
-
-    def forward(self, x):
-        h = self.norm1(x)
-        attended, _ = self.attn(h, h, h, is_causal=True)  # each position sees itself and before
-        x = x + self.drop(attended)
-        return x + self.drop(_per_row(self.ff, self.norm2(x)))
-
-
 class TransformerLanguageModel(nn.Module):
-    """Character and learned position embeddings -> ``num_layers`` pre-norm causal
-    ``TransformerBlock`` s -> LayerNorm -> linear head; reads at most ``context`` characters.
+    """Character and learned position embeddings -> ``num_layers`` pre-norm
+    ``nn.TransformerEncoderLayer`` s with causal self-attention and a GELU feed-forward block
+    -> LayerNorm -> linear head; reads at most ``context`` characters.
 
     >>> lm = TransformerLanguageModel(vocab_size=75, context=64)
     >>> logits = lm(ids)                   # (N, T <= 64) -> (N, T, 75)
@@ -175,10 +156,10 @@ class TransformerLanguageModel(nn.Module):
         # Small embeddings, as GPT-2 starts them: N(0, 1) rows would swamp the residual stream.
         for table in (self.embed, self.position):
             nn.init.normal_(table.weight, std=0.02)
-        self.blocks = nn.ModuleList(
-            [TransformerBlock(d_model, num_heads, ff_dim, dropout) for _ in range(num_layers)]
-        )
-        self.norm = nn.LayerNorm(d_model)
+        block = nn.TransformerEncoderLayer(d_model, num_heads, ff_dim, dropout,
+                                           activation="gelu", batch_first=True, norm_first=True)
+        # Pre-norm blocks leave the residual stream unnormalised: one LayerNorm at the top.
+        self.encoder = nn.TransformerEncoder(block, num_layers, norm=nn.LayerNorm(d_model))
         self.head = nn.Linear(d_model, vocab_size)
 
     def forward(self, ids):
@@ -187,9 +168,8 @@ class TransformerLanguageModel(nn.Module):
             raise ValueError(f"{type(self).__name__}: a sequence of {t} characters is longer "
                              f"than the context of {self.context}")
         x = self.embed(ids) + self.position(np.arange(t))  # (N, T, d) + (T, d)
-        for block in self.blocks:
-            x = block(x)
-        return _per_row(self.head, self.norm(x))  # (N, T, d) -> (N, T, vocab)
+        x = self.encoder(x, is_causal=True)  # each position sees itself and those before
+        return _per_row(self.head, x)  # (N, T, d) -> (N, T, vocab)
 
     def next_logits(self, ids, state):
         """Logits (vocab,) of the character after ``ids`` (1-d): the last ``context``
