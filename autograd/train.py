@@ -276,6 +276,7 @@ def parse_args(argv=None):
 def _check_and_fill(p, args):
     """parse_args' checks that span options, then the defaults of the model and dataset."""
     is_lm = args.model in LANGUAGE_MODELS
+    args.dataset_fallback = False  # set by resolve_dataset for the image models
     if is_lm and args.dataset is not None:
         p.error(f"argument --dataset: {args.model} trains on text, not images: give --text "
                 "FILE, or nothing for the shipped novel")
