@@ -98,18 +98,6 @@ class GRUClassifier(nn.Module):
 # --- language models ------------------------------------------------------------------------
 
 
-def _per_row(layer, x):
-    """``layer`` applied to x (N, T, d) as one (N * T, d) matrix -> (N, T, out).
-
-    Why: numpy's matmul of a stacked (N, T, d) array by a 2-d weight makes one BLAS call per
-    sequence. On the 2-core machine (N, T, d) = (32, 64, 128) by (128, 512) took 1.2x the time
-    of the one GEMM of the rows when idle, and 8-40x when other processes kept its cores busy
-    (each multithreaded call waits for its threads)."""
-    n, t, d = x.shape
-    out = layer(ops.reshape(x, (n * t, d)))  # (N, T, d) -> (N * T, d) -> (N * T, out)
-    return ops.reshape(out, (n, t, out.shape[-1]))
-
-
 class LSTMLanguageModel(nn.Module):
     """Character embedding -> LSTM -> [Dropout] -> linear head over the vocabulary.
 
@@ -129,7 +117,7 @@ class LSTMLanguageModel(nn.Module):
         """ids (N, T) -> logits (N, T, vocab); with ``state`` (an ``(h, c)`` pair, or
         ``True`` for zeros) returns ``(logits, (h, c))`` to carry on from."""
         out, new_state = self.lstm(self.embed(ids), None if state is True else state)
-        logits = _per_row(self.head, self.drop(out))  # (N, T, hidden) -> (N, T, vocab)
+        logits = self.head(self.drop(out))  # (N, T, hidden) -> (N, T, vocab)
         return logits if state is None else (logits, new_state)
 
     def next_logits(self, ids, state):
@@ -171,7 +159,7 @@ class TransformerLanguageModel(nn.Module):
                              f"than the context of {self.context}")
         x = self.embed(ids) + self.position(np.arange(t))  # (N, T, d) + (T, d)
         x = self.encoder(x, is_causal=True)  # each position sees itself and those before
-        return _per_row(self.head, x)  # (N, T, d) -> (N, T, vocab)
+        return self.head(x)  # (N, T, d) -> (N, T, vocab)
 
     def next_logits(self, ids, state):
         """Logits (vocab,) of the character after ``ids`` (1-d): the last ``context``
