@@ -1,4 +1,5 @@
-"""Fashion-MNIST and MNIST from IDX files, and a seeded batch iterator.
+"""Fashion-MNIST and MNIST from IDX files, the shipped 8x8 digits, and a seeded batch
+iterator.
 
 >>> from autograd import data
 >>> x_train, y_train = data.load("fashion-mnist", "train")   # (60000, 1, 28, 28) float32 in [0, 1]
@@ -15,6 +16,9 @@ Where the files are looked for, in order (each place may hold the four files gzi
    only);
 4. a download from the dataset's official mirror into ``data_dir`` if given, else into the
    directory of step 2, each archive checked against its published SHA-256.
+
+``load("digits", split)`` reads the 8x8 handwritten digits shipped inside the package
+(``autograd.datasets``): no files to find, nothing to download.
 """
 
 import gzip
@@ -29,8 +33,12 @@ from pathlib import Path
 
 import numpy as np
 
+from autograd import datasets
+
 __all__ = [
+    "CLASS_NAMES",
     "DATASETS",
+    "IMAGE_DATASETS",
     "NUM_CLASSES",
     "BatchIterator",
     "CorruptFileError",
@@ -103,6 +111,16 @@ DATASETS = {
             ),
         },
     },
+}
+
+# Every image dataset ``load`` reads: the IDX ones above and the digits shipped in the package.
+IMAGE_DATASETS = (*DATASETS, "digits")
+
+CLASS_NAMES = {
+    "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                      "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    "mnist": tuple("0123456789"),
+    "digits": tuple("0123456789"),
 }
 
 SPLITS = {
@@ -308,18 +326,23 @@ def _not_found_message(name, searched, target, download, error):
 
 
 def load(name="fashion-mnist", split="train", data_dir=None, flatten=False, download=True):
-    """Images and labels of one split of MNIST or Fashion-MNIST.
+    """Images and labels of one split of MNIST, Fashion-MNIST or the shipped 8x8 digits.
 
     Returns
     -------
-    images : ndarray of float32, (N, 1, 28, 28), or (N, 784) with ``flatten=True``; in [0, 1]
+    images : ndarray of float32, (N, 1, 28, 28) (digits: (N, 1, 8, 8)), or (N, 784) (digits:
+        (N, 64)) with ``flatten=True``; in [0, 1]
     labels : ndarray of int64, (N,), the class indices 0..9
 
     Raises ``CorruptFileError`` (a ValueError) naming the file when a file is corrupt or a
-    label is outside 0..9.
+    label is outside 0..9. ``data_dir`` and ``download`` do not apply to ``"digits"``.
     """
+    if name not in IMAGE_DATASETS:
+        raise ValueError(f"load: unknown dataset {name!r}; expected one of {IMAGE_DATASETS}")
     if split not in SPLITS:
         raise ValueError(f"load: unknown split {split!r}; expected 'train' or 'test'")
+    if name == "digits":
+        return datasets.load_digits(split, flatten)
     files = find_dataset(name, data_dir, download)
     images_base, labels_base = SPLITS[split]
     images = read_idx(files[images_base])

@@ -1,15 +1,29 @@
-"""Train a model on Fashion-MNIST (or MNIST): ``python -m autograd.train``.
+"""Train an image classifier or a character-level language model: ``python -m autograd.train``.
 
-    python -m autograd.train --model cnn --epochs 12
+    python -m autograd.train                          # mlp on Fashion-MNIST, else the digits
+    python -m autograd.train --model cnn --dataset fashion-mnist --epochs 12
     python -m autograd.train --model mlp --limit 2000 --epochs 1     # a quick check
+    python -m autograd.train --model lstm-lm          # on the shipped novel, with samples
+    python -m autograd.train --model mlp --patience 3 # early stopping on 10% held out
+
+Classifiers train on Fashion-MNIST when its files are on the machine, else (with a notice)
+on the 8x8 handwritten digits shipped in the package; ``--dataset`` picks one, and
+``--dataset fashion-mnist`` or ``mnist`` downloads the files when they are missing. The
+language models (``lstm-lm``, ``transformer-lm``) read the shipped novel or ``--text FILE``,
+print samples after every epoch and report perplexities.
 
 Shows a progress bar (tqdm when installed, plain lines otherwise) with the running loss and
-accuracy, prints the test accuracy after every epoch, and writes to ``--out``:
+accuracy, prints the scores after every epoch, and writes to ``--out``:
 
 - ``weights.npz``: the trained weights (``autograd.nn.save``; load with ``autograd.nn.load``);
-- ``history.csv``: one row per epoch (learning rate, train/test loss and accuracy, seconds);
-- ``curve.png``: loss and accuracy curves, when matplotlib is installed;
-- ``summary.json``: the arguments, final test accuracy and wall time.
+- ``history.csv``: one row per epoch (learning rate, train/val/test loss and accuracy,
+  seconds) and ``curve.png`` (when matplotlib is installed);
+- ``steps.csv``: the loss, accuracy and learning rate of every optimizer step, and
+  ``steps.png`` beside the per-epoch losses;
+- classifiers: ``confusion.csv`` and ``confusion.png``, the test set's confusion matrix;
+- language models: ``samples.txt``, the samples printed during training;
+- ``tensorboard/``: event logs, with ``--tensorboard`` (needs tensorboardX);
+- ``summary.json``: the arguments, final scores and wall time.
 
 The same ``--seed`` reproduces a run exactly (initial weights, batch order, dropout and
 augmentation all draw from generators seeded by it).
@@ -18,24 +32,30 @@ Ctrl-C stops the run at the end of the current batch and still writes the files 
 weights after the last finished step, the finished epochs' history, and a summary marked
 ``"interrupted": true``; the exit code is then 130. A second Ctrl-C stops at once.
 
+``--patience N`` stops when the validation score (accuracy; loss for the language models)
+has not improved for N epochs and keeps the best epoch's weights; the validation set is the
+``--val-fraction`` of the training set held out (default 0.1 then, and for the language
+models always; else 0).
+
 The training loop itself (``fit``, ``train_epoch``, ``evaluate``, ``augment``) lives in
-``autograd.training`` and is re-exported here.
+``autograd.training`` and the writers of the files in ``autograd.reports``; both are
+re-exported here.
 """
 
 import argparse
-import csv
-import json
 import math
 import os
 import sys
 import time
 from pathlib import Path
 
-from autograd import data, nn
+from autograd import data, reports, runs
 from autograd.distributed.command import DistributedRun
-from autograd.models import MODELS, build_model
+from autograd.models import LANGUAGE_MODELS, MODELS
+from autograd.reports import plot_history, write_csv
 from autograd.training import (
     HISTORY_FIELDS,
+    EarlyStopping,
     TrainingInterrupted,
     hold_interrupt,
     augment,
@@ -43,13 +63,17 @@ from autograd.training import (
     fit,
     make_optimizer,
     make_scheduler,
+    predict,
     seed_everything,
     train_epoch,
 )
 
 __all__ = [
     "DEFAULTS",
+    "DIGITS_DEFAULTS",
     "HISTORY_FIELDS",
+    "LM_DEFAULTS",
+    "EarlyStopping",
     "TrainingInterrupted",
     "augment",
     "evaluate",
@@ -59,19 +83,35 @@ __all__ = [
     "make_scheduler",
     "parse_args",
     "plot_history",
+    "predict",
     "seed_everything",
     "train_epoch",
     "write_csv",
 ]
 
-# Per-model settings that reach the Fashion-MNIST targets (see the README's results table).
+# Per-model settings that reach the Fashion-MNIST targets (see the README's results table);
+# MNIST uses them too.
 DEFAULTS = {
     "mlp": {"epochs": 15, "lr": 1e-3, "batch_size": 128, "augment": False},
     "cnn": {"epochs": 12, "lr": 1e-3, "batch_size": 64, "augment": False},
     "cnn-bn": {"epochs": 30, "lr": 2e-3, "batch_size": 128, "augment": True},
     "gru": {"epochs": 15, "lr": 2e-3, "batch_size": 128, "augment": False},
 }
+# The shipped 8x8 digits: 1,442 training images, so more epochs of smaller batches; never
+# flipped (a mirrored digit is another symbol or none).
+DIGITS_DEFAULTS = {
+    "mlp": {"epochs": 30, "lr": 2e-3, "batch_size": 32, "augment": False},
+    "cnn": {"epochs": 30, "lr": 2e-3, "batch_size": 32, "augment": False},
+    "cnn-bn": {"epochs": 30, "lr": 2e-3, "batch_size": 32, "augment": False},
+    "gru": {"epochs": 40, "lr": 3e-3, "batch_size": 32, "augment": False},
+}
+# The language models on the shipped novel: a few minutes on 2 cores (README's table).
+LM_DEFAULTS = {
+    "lstm-lm": {"epochs": 5, "lr": 3e-3, "batch_size": 32},
+    "transformer-lm": {"epochs": 4, "lr": 2e-3, "batch_size": 32},
+}
 COMMON_DEFAULTS = {"shift": 1}
+LM_COMMON_DEFAULTS = {"augment": False, "context": 64}
 
 
 def _checked(convert, ok, what):
@@ -131,24 +171,33 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_args(argv=None):
-    """The command line's arguments, checked, with the per-model defaults filled in.
+    """The command line's arguments, checked, with the per-model and per-dataset defaults
+    filled in (``args.dataset`` resolved: see ``resolve_dataset``).
 
     Every bad value exits through ``argparse`` (status 2, one line naming the option) before
     anything is loaded or written.
     """
     p = _Parser(
         prog="python -m autograd.train",
-        description="Train a model on Fashion-MNIST or MNIST with jitgrad.",
+        description="Train an image classifier (Fashion-MNIST, MNIST or the shipped 8x8 digits) "
+        "or a character-level language model with jitgrad.",
     )
     p.add_argument("--model", choices=sorted(MODELS), default="mlp")
-    p.add_argument("--dataset", choices=sorted(data.DATASETS), default="fashion-mnist")
+    p.add_argument(
+        "--dataset",
+        choices=sorted(data.IMAGE_DATASETS),
+        default=None,
+        help="classifiers only (default: fashion-mnist when its files are on this machine, "
+        "else the shipped digits)",
+    )
     p.add_argument(
         "--epochs",
         type=_POSITIVE_INT,
-        help="default: per model (mlp 15, cnn 12, cnn-bn 30, gru 15)",
+        help="default: per model and dataset (fashion-mnist: mlp 15, cnn 12, cnn-bn 30, gru 15; "
+        "digits: 30, gru 40; lstm-lm 5, transformer-lm 4)",
     )
     p.add_argument(
-        "--batch-size", type=_POSITIVE_INT, help="default: per model (64 for cnn, else 128)"
+        "--batch-size", type=_POSITIVE_INT, help="default: per model and dataset"
     )
     p.add_argument("--lr", type=_POSITIVE_FLOAT, help="peak learning rate (default: per model)")
     p.add_argument(
@@ -176,6 +225,20 @@ def parse_args(argv=None):
         default=None,
         help="dropout before the head (default: per model)",
     )
+    p.add_argument(
+        "--patience",
+        type=_POSITIVE_INT,
+        default=None,
+        help="stop when the validation score has not improved for N epochs, keeping the best "
+        "weights (accuracy; loss for the language models)",
+    )
+    p.add_argument(
+        "--val-fraction",
+        type=_PROBABILITY,
+        default=None,
+        help="share of the training set held out for validation (default: 0.1 with --patience "
+        "and for the language models, else 0)",
+    )
     p.add_argument("--seed", type=_NONNEGATIVE_INT, default=0)
     p.add_argument("--data-dir", help="directory holding the IDX files (see autograd.data)")
     p.add_argument("--out", default=None, help="output directory (default: runs/<model>)")
@@ -183,7 +246,8 @@ def parse_args(argv=None):
         "--limit",
         type=_POSITIVE_INT,
         default=None,
-        help="use only the first N training and N test images (quick runs)",
+        help="use only the first N training and N test images, or the first N characters of "
+        "the text (quick runs)",
     )
     p.add_argument(
         "--no-progress", action="store_true", help="plain progress lines instead of a tqdm bar"
@@ -194,9 +258,66 @@ def parse_args(argv=None):
         help="data-parallel over an MPI job: mpiexec -n N python -m autograd.train "
         "--distributed; --batch-size is per rank (needs the dist extra)",
     )
+    p.add_argument(
+        "--tensorboard",
+        action="store_true",
+        help="write TensorBoard event logs to <out>/tensorboard (needs: pip install tensorboardX)",
+    )
+    lm = p.add_argument_group("language models (lstm-lm, transformer-lm)")
+    lm.add_argument("--text", default=None,
+                    help="a UTF-8 text file to train on (default: the shipped novel)")
+    lm.add_argument("--context", type=_POSITIVE_INT, default=None,
+                    help="characters per training window (default: 64)")
+    lm.add_argument("--sample-chars", type=_NONNEGATIVE_INT, default=200,
+                    help="length of the samples printed after every epoch (0: none)")
+    lm.add_argument("--temperature", type=_NONNEGATIVE_FLOAT, default=0.8,
+                    help="sampling temperature (0: always the likeliest character)")
+    lm.add_argument("--prompt", default=None,
+                    help="start of every sample (default: 40 characters of the held-out test "
+                    "text, from its first whole line)")
     args = p.parse_args(argv)
-    for key, value in {**COMMON_DEFAULTS, **DEFAULTS[args.model]}.items():
-        if getattr(args, key) is None:
+    _check_and_fill(p, args)
+    return args
+
+
+def _check_and_fill(p, args):
+    """parse_args' checks that span options, then the defaults of the model and dataset."""
+    is_lm = args.model in LANGUAGE_MODELS
+    args.dataset_fallback = False  # set by resolve_dataset for the image models
+    if is_lm and args.dataset is not None:
+        p.error(f"argument --dataset: {args.model} trains on text, not images: give --text "
+                "FILE, or nothing for the shipped novel")
+    if is_lm:
+        given = [o for o, v in (("--augment", args.augment), ("--shift", args.shift),
+                                ("--data-dir", args.data_dir)) if v is not None]
+        if given:
+            p.error(f"argument {given[0]}: only for the image models, not {args.model}")
+    if not is_lm:
+        given = [o for o, v in (("--text", args.text), ("--context", args.context),
+                                ("--prompt", args.prompt)) if v is not None]
+        if given:
+            p.error(f"argument {given[0]}: only for the language models "
+                    f"({', '.join(LANGUAGE_MODELS)}), not {args.model}")
+    if args.prompt == "":
+        p.error("argument --prompt: a sample needs at least one character to start from")
+    if args.text is not None and not Path(args.text).is_file():
+        p.error(f"argument --text: no such file: {args.text}")
+    if args.val_fraction is None:
+        args.val_fraction = 0.1 if (args.patience is not None or is_lm) else 0.0
+    if args.patience is not None and args.val_fraction == 0:
+        p.error("argument --patience: early stopping needs a validation set: give "
+                "--val-fraction > 0")
+    if args.tensorboard and not reports.tensorboard_available():
+        p.error("argument --tensorboard: tensorboardX is not installed: pip install "
+                "tensorboardX, or leave out --tensorboard")
+    if is_lm:
+        defaults = {**LM_COMMON_DEFAULTS, **LM_DEFAULTS[args.model]}
+    else:
+        args.dataset, args.dataset_fallback = resolve_dataset(args.dataset, args.data_dir)
+        per_dataset = DIGITS_DEFAULTS if args.dataset == "digits" else DEFAULTS
+        defaults = {**COMMON_DEFAULTS, **per_dataset[args.model]}
+    for key, value in defaults.items():
+        if getattr(args, key, None) is None:
             setattr(args, key, value)
     if args.out is None:
         args.out = str(Path("runs") / args.model)
@@ -205,87 +326,19 @@ def parse_args(argv=None):
         p.error(f"argument --out: cannot write to {args.out}: {problem}")
     if args.dropout is None:
         args.dropout = MODELS[args.model][1]
-    return args
 
 
-def write_csv(history, path):
-    """``history`` (a list of dicts keyed by ``HISTORY_FIELDS``) as CSV; just the header when
-    it is empty (a run interrupted in its first epoch)."""
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=HISTORY_FIELDS)
-        writer.writeheader()
-        for row in history:
-            writer.writerow(
-                {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
-            )
-
-
-def plot_history(history, path, title=""):
-    """Loss and accuracy curves as a PNG; False when matplotlib is not installed."""
+def resolve_dataset(dataset, data_dir=None):
+    """``(dataset, fell_back)``: the dataset asked for, or when None, Fashion-MNIST if its
+    files are already on this machine (nothing is downloaded) and else the shipped digits
+    (``fell_back`` True)."""
+    if dataset is not None:
+        return dataset, False
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-    epochs = [r["epoch"] for r in history]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
-    for split in ("train", "test"):
-        ax_loss.plot(epochs, [r[f"{split}_loss"] for r in history], marker="o", label=split)
-        ax_acc.plot(epochs, [r[f"{split}_acc"] for r in history], marker="o", label=split)
-    ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
-    for ax in (ax_loss, ax_acc):
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return True
-
-
-def _prepare(args, make_dir=True):
-    """Load the data, create the output directory (unless ``make_dir`` is false) and build
-    the model.
-
-    Returns ``(train, test, model, limited)``, ``limited`` telling whether ``--limit`` cut the
-    test set; None after printing the error when the data or the directory is not usable.
-    """
-    try:
-        train = data.load(args.dataset, "train", args.data_dir)
-        test = data.load(args.dataset, "test", args.data_dir)
-    except (data.DatasetNotFoundError, data.CorruptFileError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return None
-    limited = args.limit is not None and args.limit < len(test[0])
-    if args.limit is not None:
-        train = tuple(a[: args.limit] for a in train)
-        test = tuple(a[: args.limit] for a in test)
-    out = Path(args.out)
-    try:  # parse_args checked the path; this catches what changed since
-        if make_dir:
-            out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        print(f"error: --out {out}: cannot create the directory: {e.strerror or e}",
-              file=sys.stderr)
-        return None
-    seed_everything(args.seed)
-    model = build_model(args.model, args.dropout)
-    return train, test, model, limited
-
-
-def _write_results(out, model, history, summary, title):
-    """Write weights.npz, history.csv, curve.png (when matplotlib is installed and an epoch
-    finished) and summary.json into ``out``; the list of the files written."""
-    nn.save(model, out / "weights.npz")  # nn.save is the one writer of checkpoints
-    write_csv(history, out / "history.csv")
-    written = [out / "weights.npz", out / "history.csv"]
-    if history and plot_history(history, out / "curve.png", title):
-        written.append(out / "curve.png")
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return [*written, out / "summary.json"]
+        data.find_dataset("fashion-mnist", data_dir, download=False)
+    except data.DatasetNotFoundError:
+        return "digits", True
+    return "fashion-mnist", False
 
 
 def main(argv=None):
@@ -294,31 +347,27 @@ def main(argv=None):
     args = parse_args(argv)
     run = DistributedRun(args) if args.distributed else None  # only rank 0 prints and writes
     try:
-        prepared = _prepare(args, make_dir=run is None or run.is_root)
+        prepared = runs.prepare(args, make_dir=run is None or run.is_root)
         if prepared is None:
             return 2
-        train, test, model, limited = prepared
-        n_params = sum(p.size for p in model.parameters())
-        print(
-            f"{args.model} ({n_params:,} parameters) on {args.dataset}: {len(train[0])} "
-            f"train / {len(test[0])} test images; {args.epochs} epochs, batch "
-            f"{args.batch_size}, Adam lr {args.lr:g} ({args.schedule}), augment "
-            f"{f'on (flips, shifts <= {args.shift})' if args.augment else 'off'}, dropout "
-            f"{args.dropout}, seed {args.seed}",
-            flush=True,
-        )
+        print(runs.describe(args, prepared), flush=True)
     except KeyboardInterrupt:
         print("\ninterrupted before training started: nothing written", file=sys.stderr)
         return 130
     out = Path(args.out)
+    is_lm = prepared.vocab is not None
+    stopper = None
+    if args.patience is not None:
+        stopper = EarlyStopping(args.patience, "val_loss" if is_lm else "val_acc")
+    recorder = runs.Recorder(args, prepared, out)
 
     start = time.perf_counter()
     stopped = None  # the TrainingInterrupted of a Ctrl-C
     try:
         history = fit(
-            model if run is None else run.wrap(model),
-            train,
-            test,
+            prepared.model if run is None else run.wrap(prepared.model),
+            prepared.train,
+            prepared.test,
             args.epochs,
             args.lr,
             args.batch_size,
@@ -327,34 +376,43 @@ def main(argv=None):
             args.weight_decay,
             args.shift if args.augment else None,
             args.no_progress,
-            batches=None if run is None else run.batches(train, args.batch_size),
+            val=prepared.val,
+            early_stopping=stopper,
+            on_step=recorder.step,
+            on_epoch=recorder.epoch,
+            perplexity=is_lm,
+            batches=None if run is None else run.batches(prepared.train, args.batch_size),
         )
     except TrainingInterrupted as e:
         history, stopped = e.history, e
+    finally:
+        recorder.close()
     wall = time.perf_counter() - start
     if run is not None and not run.is_root:
         return 0
 
-    last = history[-1] if history else {}
-    summary = dict(
-        vars(args),
-        test_acc=last.get("test_acc"),
-        test_loss=last.get("test_loss"),
-        wall_seconds=wall,
-        parameters=n_params,
-        interrupted=stopped is not None,
-        epochs_completed=len(history),
-    )
-    title = f"{args.model} on {args.dataset}"
+    final = runs.final_row(history, None if stopped is not None else stopper)
+    summary = runs.summarize(args, prepared, history, final, stopper, stopped, wall)
+    trained_on = (args.text or "Persuasion") if is_lm else args.dataset
+    title = f"{args.model} on {trained_on}"
     if history:
-        title += f", test acc {last['test_acc']:.4f}"
+        title += (f", test ppl {math.exp(final['test_loss']):.2f}" if is_lm
+                  else f", test acc {final['test_acc']:.4f}")
     if stopped is not None:
-        summary["steps_completed"] = stopped.steps
         title += f" (interrupted after {len(history)} epochs)"
     written = None
     try:
         with hold_interrupt():  # a Ctrl-C now waits until the files are complete
-            written = _write_results(out, model, history, summary, title)
+            confusion = None
+            if not is_lm and stopped is None:
+                x_test, y_test = prepared.test
+                confusion = reports.confusion_matrix(
+                    y_test, predict(prepared.model, x_test), len(prepared.class_names))
+                summary["confusion"] = confusion.tolist()
+            written = runs.write_results(out, prepared, history, recorder.steps, summary,
+                                         title, confusion, recorder.samples)
+            if args.tensorboard:
+                written.insert(-1, out / "tensorboard")
     except KeyboardInterrupt:
         if written is None:  # a second Ctrl-C cut the writing short
             print(f"\ninterrupted while writing the results: the files in {out} may be "
@@ -377,11 +435,8 @@ def main(argv=None):
         )
         print(f"wrote {files} (marked interrupted)")
         return 130
-    note = f" (on the first {len(test[0])} test images only)" if limited else ""
-    print(
-        f"test accuracy {last['test_acc']:.4f}{note} after {args.epochs} epochs, {wall:.1f} s"
-    )
-    hint = "" if out / "curve.png" in written else " (pip install matplotlib for a PNG)"
+    print(runs.result_line(args, prepared, final, history, stopper, wall))
+    hint = "" if out / "curve.png" in written else " (pip install matplotlib for PNGs)"
     print(f"wrote {files}{hint}")
     return 130 if late_stop else 0
 

@@ -1,5 +1,9 @@
 """The training loop behind ``python -m autograd.train``: ``fit`` trains a model with Adam and
-a per-step learning-rate schedule, evaluating on a test set after every epoch.
+a per-step learning-rate schedule, evaluating on a validation set (when given) and a test set
+after every epoch, and can stop early, keeping the best weights by validation score.
+
+The same loop trains classifiers (logits (N, classes), labels (N,)) and language models
+(logits (N, T, vocab), targets (N, T)): loss and accuracy are averaged over every target.
 
 >>> from autograd.training import fit, seed_everything
 >>> seed_everything(0)
@@ -27,6 +31,7 @@ from autograd import Tensor, data, nn, no_grad
 
 __all__ = [
     "HISTORY_FIELDS",
+    "EarlyStopping",
     "TrainingInterrupted",
     "augment",
     "evaluate",
@@ -34,6 +39,7 @@ __all__ = [
     "hold_interrupt",
     "make_optimizer",
     "make_scheduler",
+    "predict",
     "seed_everything",
     "train_epoch",
 ]
@@ -44,6 +50,8 @@ HISTORY_FIELDS = (
     "lr",
     "train_loss",
     "train_acc",
+    "val_loss",
+    "val_acc",
     "test_loss",
     "test_acc",
     "epoch_seconds",
@@ -164,16 +172,19 @@ def hold_interrupt():
         previous(*held[0])  # the default handler raises KeyboardInterrupt
 
 
-def train_epoch(model, opt, batches, scheduler=None, transform=None, progress=None):
-    """One pass over ``batches`` (an iterable of ``(images, labels)``).
+def train_epoch(model, opt, batches, scheduler=None, transform=None, progress=None,
+                on_step=None):
+    """One pass over ``batches`` (an iterable of ``(inputs, targets)``).
 
     ``scheduler`` (an ``optim.lr_scheduler`` scheduler, or None) is stepped after every
-    optimizer step. A Ctrl-C takes effect between batches (see ``fit``).
+    optimizer step; ``on_step(loss, acc, lr)`` is called after it with the batch's mean loss
+    and accuracy and the step's learning rate. A Ctrl-C takes effect between batches (see
+    ``fit``).
 
     Returns
     -------
-    (mean loss, accuracy, lr): loss and accuracy averaged over samples, ``lr`` the learning
-    rate of the last step.
+    (mean loss, accuracy, lr): loss and accuracy averaged over every target (samples, or
+    characters of a language model), ``lr`` the learning rate of the last step.
     """
     model.train()
     total_loss = 0.0
@@ -191,33 +202,101 @@ def train_epoch(model, opt, batches, scheduler=None, transform=None, progress=No
             opt.step()
             if scheduler is not None:
                 scheduler.step()
-            n = len(yb)
-            total_loss += float(loss.item()) * n
-            correct += int((logits.data.argmax(axis=1) == yb).sum())
+            n = yb.size  # the loss is the mean over every target
+            batch_loss = float(loss.item())
+            batch_correct = int((logits.data.argmax(axis=-1) == yb).sum())
+            total_loss += batch_loss * n
+            correct += batch_correct
             seen += n
             if progress is not None:
                 progress.update(total_loss / seen, correct / seen)
+            if on_step is not None:
+                on_step(batch_loss, batch_correct / n, lr)
     return total_loss / seen, correct / seen, lr
 
 
-def evaluate(model, x, y, batch_size=1000):
-    """``(mean loss, accuracy)`` of ``model`` in eval mode on ``x, y``; the model's mode is
-    restored afterwards."""
+def _eval_batches(model, x, batch_size):
+    """Yield ``(slice, logits)`` of ``model`` in eval mode without gradients, batch by batch;
+    the model's mode is restored afterwards."""
     was_training = model.training
     model.eval()
-    total_loss = 0.0
-    correct = 0
     try:
         with no_grad():
             for i in range(0, len(x), batch_size):
                 with hold_interrupt():
-                    xb, yb = x[i : i + batch_size], y[i : i + batch_size]
-                    logits = model(Tensor(xb))
-                    total_loss += float(ops.cross_entropy(logits, yb).item()) * len(yb)
-                    correct += int((logits.data.argmax(axis=1) == yb).sum())
+                    part = slice(i, i + batch_size)
+                    yield part, model(Tensor(x[part]))
     finally:
         model.train(was_training)
-    return total_loss / len(x), correct / len(x)
+
+
+def evaluate(model, x, y, batch_size=1000):
+    """``(mean loss, accuracy)`` of ``model`` in eval mode on ``x, y``, averaged over every
+    target; the model's mode is restored afterwards."""
+    total_loss = 0.0
+    correct = 0
+    for part, logits in _eval_batches(model, x, batch_size):
+        yb = y[part]
+        total_loss += float(ops.cross_entropy(logits, yb).item()) * yb.size
+        correct += int((logits.data.argmax(axis=-1) == yb).sum())
+    return total_loss / y.size, correct / y.size
+
+
+def predict(model, x, batch_size=1000):
+    """The class ``model`` (in eval mode) gives each of ``x``: an int64 array, (N,) for a
+    classifier."""
+    parts = [logits.data.argmax(axis=-1) for _, logits in _eval_batches(model, x, batch_size)]
+    return np.concatenate(parts).astype(np.int64)
+
+
+class EarlyStopping:
+    """Stop when the validation score has not improved for ``patience`` epochs, and keep the
+    weights of the best epoch.
+
+    ``monitor`` is a key of fit's history rows: ``"val_acc"`` (higher is better) or
+    ``"val_loss"`` (lower is better). ``fit`` calls ``update`` after every epoch and
+    ``restore`` at the end; then ``best_epoch`` and ``stopped_epoch`` (None when the run
+    went to its last epoch) tell what happened.
+    """
+
+    def __init__(self, patience, monitor="val_acc"):
+        if int(patience) < 1:
+            raise ValueError(f"EarlyStopping: patience must be >= 1, got {patience}")
+        if monitor not in ("val_acc", "val_loss"):
+            raise ValueError(f"EarlyStopping: monitor must be 'val_acc' or 'val_loss', got "
+                             f"{monitor!r}")
+        self.patience, self.monitor = int(patience), monitor
+        self.best_value = self.best_epoch = self.best_state = self.stopped_epoch = None
+        self.waited = 0
+
+    def _better(self, value):
+        if self.best_value is None:
+            return True
+        return value > self.best_value if self.monitor == "val_acc" else value < self.best_value
+
+    def update(self, row, model):
+        """Record epoch ``row`` (snapshotting ``model`` when it is the best so far); True when
+        training should stop."""
+        value = row[self.monitor]
+        if self._better(value):
+            self.best_value, self.best_epoch, self.waited = value, row["epoch"], 0
+            self.best_state = model.state_dict()  # copies
+            return False
+        self.waited += 1
+        if self.waited >= self.patience:
+            self.stopped_epoch = row["epoch"]
+            return True
+        return False
+
+    def restore(self, model):
+        """Load the best epoch's weights into ``model`` (nothing before the first update)."""
+        if self.best_state is not None:
+            model.load_state_dict(self.best_state)
+
+
+def _scores(split, loss, acc, perplexity):
+    ppl = f" (ppl {np.exp(loss):.3f})" if perplexity else ""
+    return f"{split} loss {loss:.4f}{ppl} acc {acc:.4f}"
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -243,19 +322,36 @@ def fit(
     augment_shift=None,
     plain_progress=False,
     log=functools.partial(print, flush=True),
+    *,
+    val=None,
+    early_stopping=None,
+    on_step=None,
+    on_epoch=None,
+    perplexity=False,
     batches=None,
 ):
-    """Train ``model`` on ``train = (x, y)`` with Adam; evaluate on ``test`` every epoch.
+    """Train ``model`` on ``train = (x, y)`` with Adam; evaluate on ``val`` (when given) and
+    ``test`` every epoch.
 
     ``augment_shift``: None for no augmentation, else random flips and shifts of up to that
-    many pixels. ``batches``: the epochs' batches (default: ``train`` reshuffled by a
-    ``data.BatchIterator``), e.g. a rank's share from
-    ``autograd.distributed.DistributedBatchIterator``. Returns the history: one dict per
-    epoch, keyed by ``HISTORY_FIELDS`` (``lr`` is the rate of the epoch's last step).
+    many pixels. Returns the history: one dict per epoch, keyed by ``HISTORY_FIELDS`` (``lr``
+    is the rate of the epoch's last step; ``val_loss`` and ``val_acc`` are None without
+    ``val``).
+
+    ``early_stopping``: an ``EarlyStopping`` (needs ``val``); training stops when it says so
+    and the model gets the best epoch's weights back. ``on_step(record)`` is called after
+    every optimizer step with a dict ``step``, ``epoch``, ``lr``, ``loss``, ``acc`` (of that
+    batch); ``on_epoch(row)`` after every epoch with its history row. ``perplexity``: the
+    epoch lines give exp(loss) too (language models). ``batches``: the epochs' batches
+    (default: ``train`` reshuffled by a ``data.BatchIterator``), e.g. a rank's share from
+    ``autograd.distributed.DistributedBatchIterator``.
 
     A Ctrl-C finishes the current batch, then raises ``TrainingInterrupted`` carrying the
-    finished epochs' history and the number of steps taken.
+    finished epochs' history and the number of steps taken; the model keeps the weights of
+    the last step.
     """
+    if early_stopping is not None and val is None:
+        raise ValueError("fit: early stopping needs a validation set (val=)")
     transform = None
     if augment_shift is not None:
         rng = np.random.default_rng([seed, 1])  # independent of the batch order
@@ -275,11 +371,19 @@ def fit(
             t0 = time.perf_counter()
             progress = _Progress(len(batches), f"epoch {epoch}/{epochs}", plain_progress)
             progress_bars.append(progress)
+            step_hook = None
+            if on_step is not None:
+
+                def step_hook(loss, acc, lr, epoch=epoch):
+                    on_step({"step": sum(bar.n for bar in progress_bars), "epoch": epoch,
+                             "lr": lr, "loss": loss, "acc": acc})
+
             try:
                 train_loss, train_acc, last_lr = train_epoch(
-                    model, opt, batches, scheduler, transform, progress
+                    model, opt, batches, scheduler, transform, progress, step_hook
                 )
                 train_seconds = time.perf_counter() - t0
+                val_loss, val_acc = evaluate(model, *val) if val is not None else (None, None)
                 test_loss, test_acc = evaluate(model, *test)
             finally:
                 progress.close()
@@ -288,16 +392,27 @@ def fit(
                 "lr": last_lr,
                 "train_loss": train_loss,
                 "train_acc": train_acc,
+                "val_loss": val_loss,
+                "val_acc": val_acc,
                 "test_loss": test_loss,
                 "test_acc": test_acc,
                 "epoch_seconds": train_seconds,
                 "elapsed": time.perf_counter() - start,
             }
             history.append(row)
-            log(
-                f"epoch {epoch}/{epochs}: train loss {train_loss:.4f} acc {train_acc:.4f} | "
-                f"test loss {test_loss:.4f} acc {test_acc:.4f} | {train_seconds:.1f} s"
-            )
+            log(f"epoch {epoch}/{epochs}: " + " | ".join(
+                _scores(split, row[f"{split}_loss"], row[f"{split}_acc"], perplexity)
+                for split in ("train", "val", "test") if row[f"{split}_loss"] is not None
+            ) + f" | {train_seconds:.1f} s")
+            if on_epoch is not None:
+                on_epoch(row)
+            if early_stopping is not None and early_stopping.update(row, model):
+                log(f"early stop: {early_stopping.monitor} has not improved for "
+                    f"{early_stopping.patience} epochs; keeping the weights of epoch "
+                    f"{early_stopping.best_epoch}")
+                break
+        if early_stopping is not None:
+            early_stopping.restore(model)
     except KeyboardInterrupt:
         # Wherever it landed, the counts are exact: progress.n only moves inside a batch,
         # together with the optimizer step.

@@ -111,7 +111,10 @@ def linear_forward(x, w, b=None, /):
             f"linear: x of shape {sx} and w of shape {sw} don't fit: expected x (..., in) and "
             "w (in, out)"
         )
-    out = np.matmul(x, w)
+    # One GEMM over all rows: numpy's matmul of a stacked (N, T, in) array makes a BLAS call
+    # per leading index. (..., in) -> (rows, in) @ (in, out) -> (..., out)
+    rows = math.prod(sx[:-1])  # not -1: reshape(-1, 0) is ambiguous for in = 0
+    out = np.matmul(np.reshape(x, (rows, sw[0])), w).reshape(sx[:-1] + (sw[1],))
     if b is not None:
         try:
             if np.result_type(out, b) == out.dtype:
@@ -131,12 +134,13 @@ def linear_vjp(g, ctx):
     gb = g (the engine sums it over the rows)."""
     x, w = ctx.inputs[:2]
     gx = gw = None
+    n = math.prod(x.shape[:-1])  # not -1: reshape(-1, 0) is ambiguous for in/out = 0
+    g_rows = g.reshape(n, w.shape[1])  # (..., out) -> (N, out)
     if ctx.needs[0]:
-        gx = g @ w.T  # (..., out) @ (out, in) -> (..., in)
+        gx = (g_rows @ w.T).reshape(x.shape)  # (N, out) @ (out, in) -> (N, in) -> (..., in)
     if ctx.needs[1]:
-        n = math.prod(x.shape[:-1])  # not -1: reshape(-1, 0) is ambiguous for in/out = 0
         rows = x.reshape(n, w.shape[0])  # (..., in) -> (N, in)
-        gw = rows.T @ g.reshape(n, w.shape[1])  # (in, N) @ (N, out) -> (in, out)
+        gw = rows.T @ g_rows  # (in, N) @ (N, out) -> (in, out)
     return gx, gw, (g if ctx.needs[2] else None)
 
 

@@ -10,7 +10,7 @@ import struct
 import numpy as np
 import pytest
 
-from autograd import data
+from autograd import data, datasets
 
 
 def idx_bytes(array):
@@ -325,3 +325,33 @@ def test_batch_iterator_errors():
         data.BatchIterator(np.zeros(3), np.zeros(4))
     with pytest.raises(ValueError, match="batch_size"):
         data.BatchIterator(np.zeros(3), batch_size=0)
+
+
+# --- the shipped digits -----------------------------------------------------------------------
+
+
+def test_digits_ship_with_the_package_and_split_by_class():
+    x_train, y_train = data.load("digits", "train")
+    x_test, y_test = data.load("digits", "test")
+    assert x_train.shape == (1442, 1, 8, 8) and x_test.shape == (355, 1, 8, 8)
+    assert x_train.dtype == np.float32 and y_train.dtype == np.int64
+    assert x_train.min() == 0.0 and x_train.max() == 1.0
+    # Every fifth image of each digit is a test image: the classes keep their proportions.
+    assert np.bincount(y_test, minlength=10).min() >= 34
+    assert np.bincount(y_train, minlength=10).min() >= 140
+    x_all, y_all = datasets.load_digits("all", flatten=True)
+    assert x_all.shape == (1797, 64) and len(y_all) == 1797
+    # The two splits are disjoint and cover the file: the same rows, in another order.
+    both = np.concatenate([x_train.reshape(-1, 64), x_test.reshape(-1, 64)])
+    assert sorted(map(bytes, both)) == sorted(map(bytes, x_all))
+    x_flat, _ = data.load("digits", "test", flatten=True)
+    np.testing.assert_array_equal(x_flat, x_test.reshape(-1, 64))
+    with pytest.raises(ValueError, match="unknown split"):
+        datasets.load_digits("valid")
+
+
+def test_shipped_corpus():
+    text = datasets.load_corpus("austen-persuasion")
+    assert len(text) == 466854 and text.startswith("Persuasion")
+    with pytest.raises(ValueError, match="unknown corpus"):
+        datasets.load_corpus("hamlet")

@@ -227,7 +227,8 @@ def test_cli_missing_dataset(tmp_path, monkeypatch, capsys):
         "_download",
         lambda url, dest: (_ for _ in ()).throw(OSError("network unreachable (test)")),
     )
-    code = train.main(["--epochs", "1", "--out", str(tmp_path / "run")])
+    code = train.main(["--dataset", "fashion-mnist", "--epochs", "1", "--out",
+                       str(tmp_path / "run")])
     assert code == 2
     err = capsys.readouterr().err
     assert "network unreachable (test)" in err and "put them in" in err
@@ -300,9 +301,11 @@ def test_progress_falls_back_without_tqdm(monkeypatch, capsys):
 
 
 def test_parse_args_defaults_and_overrides():
-    args = train.parse_args(["--model", "cnn-bn"])
+    args = train.parse_args(["--model", "cnn-bn", "--dataset", "fashion-mnist"])
     assert (args.epochs, args.batch_size, args.augment, args.shift) == (30, 128, True, 1)
     assert args.dropout == 0.0 and args.out.endswith("cnn-bn")
+    args = train.parse_args(["--model", "cnn-bn", "--dataset", "digits"])
+    assert (args.epochs, args.batch_size, args.augment) == (30, 32, False)
     args = train.parse_args(["--model", "gru", "--lr", "0.01", "--augment", "--shift", "0"])
     assert (args.lr, args.augment, args.shift, args.dropout) == (0.01, True, 0, None)
     args = train.parse_args(["--model", "cnn", "--dropout", "0", "--no-augment"])

@@ -6,8 +6,9 @@ command needs only a few lines for it.
 Every rank loads the data and builds the model; the model is wrapped in
 ``DistributedDataParallel`` (rank 0's initial weights everywhere) and each rank trains on its
 share of every epoch (``DistributedBatchIterator``), ``--batch-size`` images per rank and
-step. Every rank evaluates the whole test set (the replicas are equal, so they agree), and
-only rank 0 prints and writes files.
+step. Every rank evaluates the whole validation and test sets (the replicas are equal, so
+they agree, and early stopping stops them all at the same epoch), and only rank 0 prints and
+writes files (TensorBoard logs included).
 """
 
 import os
@@ -45,6 +46,7 @@ class DistributedRun:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
         if not self.is_root:
             args.no_progress = True  # plain progress lines go to stdout, silenced here
+            args.tensorboard = False  # event logs are files: rank 0's only
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
         print(f"data-parallel over {self.size} rank{'s' if self.size > 1 else ''}: batch "
               f"{args.batch_size} per rank, {args.batch_size * self.size} per step", flush=True)
