@@ -17,6 +17,7 @@ import importlib.util
 import json
 import sys
 import time
+import traceback
 
 import numpy as np
 
@@ -197,18 +198,21 @@ class ProcessGroup:
 def _abort_on_uncaught(group):
     """An excepthook that prints the traceback under this rank's name, then aborts the job:
     without it the other ranks would wait for this one until their timeout."""
-    previous = sys.excepthook
 
     def abort_job(exc_type, exc, tb):
         try:
-            sys.stderr.write(f"rank {group.rank} of {group.size} failed:\n")
-            previous(exc_type, exc, tb)
+            # One write of the whole report, and a moment for mpiexec to forward it: the
+            # abort tears the job's output streams down, and a report written piecewise lost
+            # its tail.
+            sys.stdout.flush()
             sys.stderr.write(
-                f"rank {group.rank} of {group.size}: uncaught {exc_type.__name__}; aborting "
+                f"rank {group.rank} of {group.size} failed:\n"
+                + "".join(traceback.format_exception(exc_type, exc, tb))
+                + f"rank {group.rank} of {group.size}: uncaught {exc_type.__name__}; aborting "
                 f"all {group.size} ranks\n"
             )
-            sys.stdout.flush()
             sys.stderr.flush()
+            time.sleep(0.5)
         finally:
             group.abort(1)
 
