@@ -229,8 +229,11 @@ class DistributedDataParallel(Module):
         per-message cost less often.
     broadcast_buffers : bool
         Copy rank 0's buffers (BatchNorm's running statistics) to every rank at the start
-        of each training forward, so that the replicas' buffers agree as their parameters
-        do. Buffers are always copied once at construction.
+        of every forward, in training and in evaluation alike (as PyTorch), so that the
+        replicas agree: an evaluation on every rank then gives every rank the same figures,
+        and decisions taken from them (early stopping) the same steps. A forward on one
+        rank alone must then go through ``.module``. Buffers are always copied once at
+        construction.
     group : ProcessGroup, optional
         From ``autograd.distributed.init()`` (called with its defaults when omitted).
 
@@ -289,17 +292,16 @@ class DistributedDataParallel(Module):
         return [list(bucket.names) for bucket in self._reducer.buckets]
 
     def forward(self, *args, **kwargs):
-        if is_grad_enabled():
-            if self._reducer.active:
-                pending = self._reducer.pending_names()
-                raise RuntimeError(
-                    "DistributedDataParallel: the last backward did not average every "
-                    f"gradient: {pending} got none, so their buckets never started (and the "
-                    "optimizer may have stepped on unaveraged gradients); call "
-                    "synchronize() after backward when some parameters can go unused"
-                )
-            if self.broadcast_buffers and self.training:
-                self._sync_buffers("copying rank 0's buffers before forward")
+        if is_grad_enabled() and self._reducer.active:
+            pending = self._reducer.pending_names()
+            raise RuntimeError(
+                "DistributedDataParallel: the last backward did not average every gradient: "
+                f"{pending} got none, so their buckets never started (and the optimizer may "
+                "have stepped on unaveraged gradients); call synchronize() after backward "
+                "when some parameters can go unused"
+            )
+        if self.broadcast_buffers:
+            self._sync_buffers("copying rank 0's buffers before forward")
         return self.module(*args, **kwargs)
 
     def synchronize(self):

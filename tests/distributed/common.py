@@ -28,9 +28,10 @@ class LoopbackGroup:
         self.rank, self.size, self.timeout = rank, size, 1.0
         self.others = others
         self.launched = []
+        self.broadcasts = []
 
     def broadcast_(self, arrays, what):
-        pass
+        self.broadcasts.append(what)
 
     def allgather_json(self, obj, what):
         return [obj] + (self.others if self.others is not None else [obj] * (self.size - 1))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import ops
-from autograd import Tensor, nn
+from autograd import Tensor, nn, no_grad
 from autograd.distributed import DistributedDataParallel
 from tests.distributed.common import LoopbackGroup
 
@@ -176,3 +176,22 @@ def test_the_wrapper_delegates_to_the_module():
     assert not model.training
     out = ddp(Tensor(np.ones((2, 4), np.float32)))
     np.testing.assert_array_equal(out.data, model(Tensor(np.ones((2, 4), np.float32))).data)
+
+
+def test_buffers_are_copied_from_rank_0_before_every_forward_in_both_modes():
+    """Otherwise BatchNorm's running statistics drift apart across ranks, evaluations differ
+    and early stopping could stop one rank and not the other (a hang)."""
+    group = LoopbackGroup()
+    nn.init.seed(0)
+    ddp = DistributedDataParallel(nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)),
+                                  group=group)
+    x = Tensor(np.ones((2, 4), np.float32))
+    before = len(group.broadcasts)
+    ddp(x)
+    ddp.eval()
+    with no_grad():
+        ddp(x)
+    assert group.broadcasts[before:] == ["copying rank 0's buffers before forward"] * 2
+    plain = DistributedDataParallel(fresh(), group=LoopbackGroup())  # no buffers: no copies
+    plain(Tensor(np.ones((2, 4), np.float32)))
+    assert all("before forward" not in w for w in plain.group.broadcasts)
