@@ -142,13 +142,15 @@ def mismatch():
 
 def fail(how):
     """Rank 1 fails at its third step; rank 0 goes on until the job is ended."""
-    group = dist.init(timeout=float(os.environ.get("JITGRAD_TEST_TIMEOUT", "120")))
+    group = dist.init(timeout=120)
     nn.init.seed(0)
     model = small_mlp()
     ddp = dist.DistributedDataParallel(model)
     opt = optim.SGD(ddp.parameters(), lr=0.1)
     rng = np.random.default_rng(group.rank)
     for k in range(1000):
+        if k == 2:  # the ranks have started in step: a short timeout from here on
+            dist.init(timeout=float(os.environ.get("JITGRAD_TEST_TIMEOUT", "120")))
         if group.rank == 1 and k == 2:
             if how == "raise":
                 raise ValueError("rank 1 fails on purpose")
