@@ -12,6 +12,16 @@ from autograd.nn.module import Module, _float_dtype
 __all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "RMSNorm"]
 
 
+
+def _check_trailing(layer, x):
+    """x's shape, which must end in ``layer.normalized_shape`` (LayerNorm, RMSNorm)."""
+    k = len(layer.normalized_shape)
+    shape = shape_of(x)
+    if len(shape) < k or tuple(shape[len(shape) - k:]) != layer.normalized_shape:
+        dims = ", ".join(str(n) for n in layer.normalized_shape)
+        raise ValueError(f"{layer!r}: expected input of shape (..., {dims}), got shape {shape}")
+    return shape
+
 class _BatchNorm(Module):
     """Shared by BatchNorm1d/2d: axis 1 holds the ``num_features`` channels."""
 
@@ -124,12 +134,7 @@ class LayerNorm(Module):
         self.register_parameter("bias", bias_p)
 
     def forward(self, x):
-        k = len(self.normalized_shape)
-        shape = shape_of(x)
-        if len(shape) < k or tuple(shape[len(shape) - k:]) != self.normalized_shape:
-            dims = ", ".join(str(n) for n in self.normalized_shape)
-            raise ValueError(f"{self!r}: expected input of shape (..., {dims}), got shape "
-                             f"{shape}")
+        _check_trailing(self, x)
         return ops.layer_norm(x, self.normalized_shape, self.weight, self.bias, eps=self.eps)
 
     def extra_repr(self):
@@ -212,12 +217,8 @@ class RMSNorm(Module):
         self.register_parameter("weight", weight)
 
     def forward(self, x):
+        shape = _check_trailing(self, x)
         k = len(self.normalized_shape)
-        shape = shape_of(x)
-        if len(shape) < k or tuple(shape[len(shape) - k:]) != self.normalized_shape:
-            dims = ", ".join(str(n) for n in self.normalized_shape)
-            raise ValueError(f"{self!r}: expected input of shape (..., {dims}), got shape "
-                             f"{shape}")
         axes = tuple(range(len(shape) - k, len(shape)))
         eps = self.eps
         if eps is None:
