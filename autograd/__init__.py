@@ -16,6 +16,7 @@ from autograd.core import (
     is_grad_enabled, jacobian, jvp, no_grad, set_default_dtype, set_grad_enabled, tensor, vjp,
 )
 from autograd.tools import checkpoint, detect_anomaly, profile, render_dot, to_dot
+from autograd.jit import TraceError, host_call, jit
 import ops  # noqa: F401  (installs Tensor's operators and methods)
 from ops.kernels import get_num_threads, set_num_threads
 from autograd.creation import (
@@ -27,6 +28,6 @@ __all__ = [
     "Tensor", "tensor", "set_default_dtype", "get_default_dtype", "defop", "Op", "call",
     "REGISTRY", "grad", "set_num_threads", "get_num_threads", "detect_anomaly", "profile", "to_dot", "render_dot", "checkpoint",
     "vjp", "jvp", "jacobian", "hessian", "hvp", "no_grad", "enable_grad", "is_grad_enabled",
-    "set_grad_enabled", "zeros", "ones", "full", "arange", "rand", "randn", "zeros_like",
+    "set_grad_enabled", "jit", "host_call", "TraceError", "zeros", "ones", "full", "arange", "rand", "randn", "zeros_like",
     "ones_like", "full_like", "rand_like", "randn_like", "manual_seed",
 ]

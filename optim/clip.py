@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from autograd.core.tensor import Tensor
+from autograd.jit.trace import host_call
 
 
 def _grads(params, name):
@@ -20,6 +21,7 @@ def _grads(params, name):
     return grads
 
 
+@host_call
 def clip_grad_norm_(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
     """Scale the gradients in place so that their joint norm is at most ``max_norm``.
 
@@ -76,6 +78,7 @@ def clip_grad_norm_(params, max_norm, norm_type=2.0, error_if_nonfinite=False):
     return total
 
 
+@host_call
 def clip_grad_value_(params, value):
     """Clip every gradient in place to ``[-value, value]``; parameters without a gradient
     are skipped.

@@ -19,6 +19,7 @@ import numbers
 
 import numpy as np
 
+from autograd.jit.trace import host_call
 from optim.optimizer import check_optimizer, per_group
 from optim.plateau import ReduceLROnPlateau
 
@@ -79,6 +80,7 @@ class LRScheduler:
         ``base_lr``."""
         raise NotImplementedError
 
+    @host_call
     def step(self):
         """Advance one step and set each group's ``lr``."""
         self.last_epoch += 1

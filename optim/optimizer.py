@@ -13,6 +13,7 @@ import numpy as np
 
 from autograd.core.grad_mode import enable_grad
 from autograd.core.tensor import Tensor
+from autograd.jit.trace import host_call
 
 
 class Optimizer:
@@ -133,6 +134,7 @@ class Optimizer:
             raise ValueError(f"{self._name}: {key} must be {what}, got {value!r}")
 
     # --- the step ------------------------------------------------------------------------
+    @host_call
     def zero_grad(self, set_to_none=True):
         """Forget every parameter's gradient (``p.grad = None``), or zero it in place."""
         for group in self.param_groups:
@@ -143,6 +145,7 @@ class Optimizer:
                     grad = p.grad.data if isinstance(p.grad, Tensor) else p.grad
                     grad[...] = 0
 
+    @host_call
     def step(self, closure=None):
         """Update every parameter that requires grad and has a gradient; frozen ones
         (``requires_grad`` False) and ones without a gradient are left alone.

@@ -18,6 +18,8 @@ from collections import OrderedDict
 import numpy as np
 
 from autograd.core.tensor import Tensor, get_default_dtype
+from autograd.jit import trace
+from autograd.jit.trace import host_call
 
 
 class Parameter(Tensor):
@@ -236,6 +238,7 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    @host_call
     def zero_grad(self):
         """Forget every parameter's gradient."""
         for p in self.parameters():
@@ -342,6 +345,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
+        if trace.ACTIVE is not None:  # a compiled step replays only in this train/eval mode
+            trace.ACTIVE.note_module(self)
         return self.forward(*args, **kwargs)
 
     def extra_repr(self):

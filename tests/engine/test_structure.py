@@ -74,7 +74,8 @@ def test_the_import_graph_has_no_cycle():
 
 
 def _layer(module):
-    if module.startswith(("autograd.core", "autograd.testing", "autograd.tools")):
+    if module.startswith(("autograd.core", "autograd.testing", "autograd.tools",
+                          "autograd.jit")):
         return 0
     if module.startswith("ops"):
         return 1

@@ -1,0 +1,12 @@
+"""Compiling a step: ``autograd.jit`` traces a Python function (forward, loss, backward,
+optimizer update) and replays it as a flat program on arrays.
+
+- ``trace``: recording one eager run as a tape of op, backward and host-call events;
+- ``plan``: comparing two tapes and building the replayable program from one;
+- ``function``: ``jit`` itself, signatures, guards and the cache of programs.
+"""
+
+from autograd.jit.function import jit
+from autograd.jit.trace import TraceError, host_call
+
+__all__ = ["jit", "host_call", "TraceError"]

@@ -1,0 +1,343 @@
+"""From two recorded tapes of a step to a flat program that replays it on arrays.
+
+``check_same`` compares the tapes of two eager runs with the same signature: a difference
+(another op, another parameter, a tensor built in Python with other values) means the step
+depends on something a replay cannot see, and it is reported with the op and the line.
+``Program`` then turns the tape into a list of steps:
+
+- an op step calls the op's forward on arrays, and keeps the VJP's context only when a
+  later backward reaches the op;
+- a backward step runs the VJPs of the ops it reaches, newest first (the eager engine's
+  order, so the sums come out bit for bit the same), sums each gradient over its uses
+  and hands the leaves' gradients to ``.grad`` as eager backward does;
+- a host step calls the recorded function again (the optimizer's update, zero_grad).
+
+Each intermediate array is dropped after its last use (liveness from the tape), and each
+VJP context after its backward, so a replay holds no more memory than eager.
+"""
+
+import numpy as np
+
+from autograd.core import backward as backward_module
+from autograd.core.registry import _operand
+from autograd.core.tensor import Tensor
+from autograd.jit.trace import BackwardEvent, HostEvent, OpEvent, Source, TraceError
+
+
+# --- comparing two tapes ----------------------------------------------------------------
+def _same_value(a, b):
+    """Whether a parameter, constant or host argument is the same in two runs: the same
+    object, or equal numbers, strings, arrays and containers of them."""
+    if a is b:
+        return True
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return (isinstance(a, Tensor) and isinstance(b, Tensor) and not a.requires_grad
+                and not b.requires_grad and _same_value(a.data, b.data))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+                and a.shape == b.shape and a.dtype == b.dtype
+                and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+    if isinstance(a, (tuple, list)) and type(a) is type(b):
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_value(a[k], b[k]) for k in a)
+    if isinstance(a, (int, float, str, bytes, bool, np.generic, type(None), slice)):
+        return type(a) is type(b) and (a == b or (a != a and b != b))
+    return False  # other objects (generators of random numbers, functions): by identity
+
+
+def _describe(value):
+    if isinstance(value, Tensor):
+        return f"a tensor of shape {value.shape}"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return f"{type(value).__name__} {value!r:.60}"
+
+
+def _same_source(a, b):
+    if a.kind != b.kind:
+        return False
+    if a.kind in ("arg", "tmp"):
+        return a.index == b.index
+    return _same_value(a.value, b.value)
+
+
+def check_same(first, second, outputs_first, outputs_second):
+    """Raise TraceError at the first difference between two tapes of one signature."""
+    def differ(i, event, what):
+        raise TraceError(
+            f"autograd.jit: two calls with the same argument shapes ran different steps: "
+            f"at event {i} ({_name(event)}, at {event.where}) {what}. A compiled step must run "
+            "the same ops with the same parameters every call: pass values that change "
+            "(learning rates, masks, tensors made in Python) as arguments, or compute them "
+            "with ops")
+
+    for i, (a, b) in enumerate(zip(first, second)):
+        if type(a) is not type(b) or _name(a) != _name(b):
+            differ(i, b, f"the first call ran {_name(a)}")
+        if isinstance(a, OpEvent):
+            for j, (sa, sb) in enumerate(zip(a.sources, b.sources)):
+                if not _same_source(sa, sb):
+                    differ(i, b, f"input {j} was {_source_text(sa)} in the first call and "
+                                 f"{_source_text(sb)} in the second")
+            for key in a.params.keys() | b.params.keys():
+                if not _same_value(a.params.get(key), b.params.get(key)):
+                    differ(i, b, f"parameter {key!r} changed from "
+                                 f"{_describe(a.params.get(key))} to "
+                                 f"{_describe(b.params.get(key))}")
+            if (a.shape, a.dtype, a.needs) != (b.shape, b.dtype, b.needs):
+                differ(i, b, "the output's shape or dtype, or which inputs need a gradient, "
+                             "changed")
+        elif isinstance(a, BackwardEvent):
+            if not (_same_source(a.root, b.root) and _same_source(a.seed, b.seed)):
+                differ(i, b, "backward started from another tensor or seed")
+        elif not (_same_value(a.args, b.args) and _same_value(a.kwargs, b.kwargs)):
+            differ(i, b, "the host call's arguments changed")
+    if len(first) != len(second):
+        longer = first if len(first) > len(second) else second
+        event = longer[min(len(first), len(second))]
+        differ(min(len(first), len(second)), event,
+               f"one call ran {len(first)} events and the other {len(second)}")
+    for j, (sa, sb) in enumerate(zip(outputs_first, outputs_second)):
+        if not _same_source(sa, sb):
+            raise TraceError(f"autograd.jit: output {j} of the step was {_source_text(sa)} in "
+                             f"the first call and {_source_text(sb)} in the second")
+
+
+def _name(event):
+    if isinstance(event, OpEvent):
+        return event.op.name
+    if isinstance(event, BackwardEvent):
+        return "backward"
+    return f"host call {getattr(event.fn, '__qualname__', event.fn)}"
+
+
+def _source_text(s):
+    if s.kind == "arg":
+        return f"argument {s.index}"
+    if s.kind == "tmp":
+        return f"the output of op {s.index}"
+    if s.kind == "cap":
+        return f"{_describe(s.value)} from outside the step"
+    return f"the constant {_describe(s.value)}"
+
+
+# --- the program --------------------------------------------------------------------------
+class _Context:
+    """What a VJP reads: the same fields as a recorded node."""
+
+    __slots__ = ("inputs", "out", "saved", "params", "needs")
+
+    def __init__(self, inputs, out, saved, params, needs):
+        self.inputs, self.out, self.saved, self.params, self.needs = (
+            inputs, out, saved, params, needs)
+
+
+def _getter(source, n_leaves):
+    """(slot, None) for values held in the program's slots, (None, tensor) for a tensor from
+    outside read at use, (None, None, value) for a constant."""
+    if source.kind == "arg":
+        return ("slot", source.index)
+    if source.kind == "tmp":
+        return ("slot", n_leaves + source.index)
+    if source.kind == "cap":
+        return ("cap", source.value)
+    return ("const", source.value)
+
+
+class Program:
+    """The replayable form of a tape (see the module docstring)."""
+
+    def __init__(self, events, n_leaves, output_sources, leaves):
+        self.n_leaves = n_leaves
+        self.n_slots = n_leaves + sum(isinstance(e, OpEvent) for e in events)
+        op_index = [i for i, e in enumerate(events) if isinstance(e, OpEvent)]
+        self.ops = [events[i] for i in op_index]
+        self.outputs = [_getter(s, n_leaves) for s in output_sources]
+        self.captured = {}  # id -> (tensor, shape, dtype, requires_grad): checked per call
+        for e in self.ops:
+            for s in e.sources:
+                if s.kind == "cap":
+                    t = s.value
+                    self.captured[id(t)] = (t, t.shape, t.dtype, t.requires_grad)
+                    if t.requires_grad and t._node is not None:
+                        raise TraceError(
+                            f"autograd.jit: {e.op.name} (at {e.where}) uses a tensor of shape "
+                            f"{t.shape} computed outside the step with a graph; backward "
+                            "through it is not replayed. Detach it or pass it as an argument")
+        keep_ctx = self._reached(events)
+        last_use = self._last_uses(events)
+        self.steps = []
+        k = 0
+        for i, e in enumerate(events):
+            if isinstance(e, OpEvent):
+                getters = tuple(_getter(s, n_leaves) for s in e.sources)
+                getters = tuple(("const", _operand(e.op.name, g[1])) if g[0] == "const"
+                                else g for g in getters)
+                self.steps.append(("op", n_leaves + k, e.op, getters, e.params, e.needs,
+                                   k in keep_ctx))
+                k += 1
+            elif isinstance(e, BackwardEvent):
+                self.steps.append(("backward",) + self._backward_plan(events, i, e, leaves))
+            else:
+                self.steps.append(("host", e.fn, e.args, e.kwargs))
+            free = [s for s, last in last_use.items() if last == i]
+            if free:
+                self.steps.append(("free", tuple(free)))
+
+    def _reached(self, events):
+        """Indices (among ops) of the ops some backward reaches: only they keep a context."""
+        position = {}
+        k = 0
+        for i, e in enumerate(events):
+            if isinstance(e, OpEvent):
+                position[i] = k
+                k += 1
+        reached = set()
+        ops = self.ops
+        for e in events:
+            if isinstance(e, BackwardEvent):
+                stack = [e.root.index]
+                while stack:
+                    k = stack.pop()
+                    if k in reached or not ops[k].recorded:
+                        continue
+                    reached.add(k)
+                    stack.extend(s.index for s, need in zip(ops[k].sources, ops[k].needs)
+                                 if need and s.kind == "tmp")
+        return reached
+
+    def _last_uses(self, events):
+        """slot -> index of the last event that reads it (outputs are never freed)."""
+        last = {}
+        k = 0
+        for i, e in enumerate(events):
+            if isinstance(e, OpEvent):
+                for s in e.sources:
+                    g = _getter(s, self.n_leaves)
+                    if g[0] == "slot" and g[1] >= self.n_leaves:
+                        last[g[1]] = i
+                last.setdefault(self.n_leaves + k, i)
+                k += 1
+            elif isinstance(e, BackwardEvent):
+                last[self.n_leaves + e.root.index] = i
+        for g in self.outputs:
+            if g[0] == "slot":
+                last.pop(g[1], None)
+        return last
+
+    def _backward_plan(self, events, i, event, leaves):
+        """The VJPs a backward runs, newest first, and where each gradient goes."""
+        ops, n = self.ops, self.n_leaves
+        order = []
+        seen = set()
+        stack = [event.root.index]
+        while stack:
+            k = stack.pop()
+            if k in seen or not ops[k].recorded:
+                continue
+            seen.add(k)
+            stack.extend(s.index for s, need in zip(ops[k].sources, ops[k].needs)
+                         if need and s.kind == "tmp")
+        for k in sorted(seen, reverse=True):
+            e = ops[k]
+            targets = []
+            for j, (s, need) in enumerate(zip(e.sources, e.needs)):
+                if not need:
+                    targets.append(None)
+                elif s.kind == "tmp":
+                    targets.append(("tmp", s.index))
+                elif s.kind == "arg":
+                    targets.append(("arg", s.index))
+                else:
+                    targets.append(("leaf", s.value))
+            for t in targets:
+                if t and t[0] == "arg":
+                    t = ("leaf", leaves[t[1]])
+                if t and t[0] == "leaf" and (t[1]._hooks or getattr(t[1], "_post_hooks", None)):
+                    raise TraceError(
+                        f"autograd.jit: a tensor of shape {t[1].shape} has gradient hooks "
+                        f"(register_hook, post-accumulate hooks, DistributedDataParallel); "
+                        "a compiled step does not run them")
+            order.append((k, tuple(targets)))
+        seed = _getter(event.seed, n)
+        return event.root.index, seed, tuple(order), event.retain
+
+    # --- running it ---------------------------------------------------------------------
+    def guards_hold(self):
+        for t, shape, dtype, requires_grad in self.captured.values():
+            data = t.data
+            if data.shape != shape or data.dtype != dtype or t.requires_grad != requires_grad:
+                return False
+        return True
+
+    def run(self, leaves):
+        vals = [None] * self.n_slots
+        for i, leaf in enumerate(leaves):
+            if isinstance(leaf, Tensor):
+                if leaf._node is not None and leaf.requires_grad:
+                    raise TraceError(f"autograd.jit: argument {i} (shape {leaf.shape}) "
+                                     "carries a graph from outside the step; detach it first")
+                vals[i] = leaf.data
+            else:
+                vals[i] = leaf
+        ctxs = {}
+        for step in self.steps:
+            kind = step[0]
+            if kind == "op":
+                _, slot, op, getters, params, needs, keep = step
+                inputs = tuple(vals[g[1]] if g[0] == "slot" else
+                               (g[1].data if g[0] == "cap" else g[1]) for g in getters)
+                out, saved = op.forward(*inputs, **params)
+                if out.__class__ is not np.ndarray:
+                    out = np.asarray(out)
+                vals[slot] = out
+                if keep:
+                    ctxs[slot - self.n_leaves] = _Context(inputs, out, saved, params, needs)
+            elif kind == "backward":
+                self._backward(step, vals, ctxs, leaves)
+            elif kind == "host":
+                step[1](*step[2], **step[3])
+            else:
+                for s in step[1]:
+                    vals[s] = None
+        return [vals[g[1]] if g[0] == "slot" else (g[1].data if g[0] == "cap" else g[1])
+                for g in self.outputs]
+
+    def _backward(self, step, vals, ctxs, args):
+        _, root, seed_getter, order, retain = step
+        seed = vals[seed_getter[1]] if seed_getter[0] == "slot" else seed_getter[1]
+        grads = {root: seed}
+        leaf_grads = {}
+        leaves = {}
+        handed = {id(seed)}
+        for k, targets in order:
+            g = grads.pop(k, None)
+            if g is None:
+                continue
+            ctx = ctxs[k] if retain else ctxs.pop(k)
+            op = self.ops[k].op
+            result = op.vjp(g, ctx)
+            for j, target in enumerate(targets):
+                gp = result[j]
+                if target is None or gp is None:
+                    continue
+                data = ctx.inputs[j]
+                if gp.shape != data.shape:
+                    gp = backward_module.unbroadcast(np.asarray(gp), data.shape)
+                if gp.dtype != data.dtype:
+                    gp = gp.astype(data.dtype)
+                where, key = target
+                if where == "arg":
+                    key = args[key]
+                if where == "tmp":
+                    grads[key] = gp if key not in grads else grads[key] + gp
+                else:
+                    i = id(key)
+                    if i in leaf_grads:
+                        leaf_grads[i] = leaf_grads[i] + gp
+                    else:
+                        leaves[i] = key
+                        leaf_grads[i] = gp
+        for i, t in leaves.items():
+            backward_module._deliver(t, leaf_grads[i], handed)
