@@ -30,9 +30,9 @@ def default_generator():
 
 
 def seed(value):
-    """Reset the default generator to ``numpy.random.default_rng(value)``."""
-    global _generator
-    _generator = np.random.default_rng(value)
+    """Reset the default generator to the state of ``numpy.random.default_rng(value)``, in
+    place: code holding the generator (a compiled step) draws from the new seed."""
+    _generator.bit_generator.state = np.random.default_rng(value).bit_generator.state
 
 
 def _shape(size, name):

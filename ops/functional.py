@@ -164,16 +164,23 @@ def linear(x, w, b=None):
 
 
 # --- dropout ----------------------------------------------------------------------------
-def dropout_forward(x, /, mask):
-    return x * mask, None
+def dropout_forward(x, /, p, rng):
+    """The mask is drawn here, in the op, so that a compiled step draws a new one at every
+    replay (from the same generator, which ``manual_seed`` reseeds in place)."""
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    # Draw in float32 where we can: half the random bits, and the mask's dtype anyway.
+    draw = rng.random(x.shape, dtype=np.float32 if dtype == np.float32 else np.float64)
+    mask = (draw >= p).astype(dtype)
+    mask *= 1 / (1 - p)
+    return x * mask, mask
 
 
 def dropout_vjp(g, ctx):
-    return (g * ctx.params["mask"],)
+    return (g * ctx.saved,)
 
 
 _dropout = defop("dropout", dropout_forward, dropout_vjp,
-                 doc="x * mask (mask 0 or 1/(1-p)).  VJP: g * mask")
+                 doc="x * mask, mask 0 with probability p else 1/(1-p).  VJP: g * mask")
 
 
 def dropout(x, p, training=True, rng=None):
@@ -197,13 +204,7 @@ def dropout(x, p, training=True, rng=None):
         x = Tensor(x)
     if not training or p == 0:
         return x
-    rng = default_generator() if rng is None else rng
-    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
-    # Draw in float32 where we can: half the random bits, and the mask's dtype anyway.
-    draw = rng.random(x.shape, dtype=np.float32 if dtype == np.float32 else np.float64)
-    mask = (draw >= p).astype(dtype)
-    mask *= 1 / (1 - p)
-    return _dropout(x, mask=mask)
+    return _dropout(x, p=float(p), rng=default_generator() if rng is None else rng)
 
 
 # --- embedding --------------------------------------------------------------------------

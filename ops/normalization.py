@@ -48,11 +48,30 @@ def batch_moments(x):
     return mean, xc.mean(axis=axes)
 
 
-def batch_norm_forward(x, weight, bias, training=True, mean=None, var=None, eps=1e-5):
-    """x (N, C, ...); weight, bias, mean, var (C,) -> out (N, C, ...)."""
-    _check_bn(x, weight, bias, mean, var)
-    if training and (mean is None or var is None):
+def batch_norm_forward(x, weight, bias, training=True, running_mean=None, running_var=None,
+                       momentum=0.1, eps=1e-5, num_batches_tracked=None):
+    """x (N, C, ...); weight, bias, running_mean, running_var (C,) -> out (N, C, ...).
+
+    The running statistics (and the 0-d count ``num_batches_tracked``) are read and updated
+    here, in the op, in place: a compiled step replays the update with the arrays the module
+    holds. ``momentum`` None is the cumulative average, 1 / (batches counted), as PyTorch."""
+    _check_bn(x, weight, bias, running_mean, running_var)
+    if training:
         mean, var = batch_moments(x)
+        if num_batches_tracked is not None:
+            num_batches_tracked += 1
+        if momentum is None:
+            momentum = 1.0 / float(num_batches_tracked)
+        if running_mean is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean
+        if running_var is not None:
+            m = x.size // x.shape[1]
+            running_var *= 1 - momentum
+            running_var += momentum * var * (m / max(m - 1, 1))
+    else:
+        # Copies: a later training step changes the running statistics in place.
+        mean, var = running_mean.copy(), running_var.copy()
     shape = _channel_shape(x.ndim, x.shape[1])
     inv_std = (1.0 / np.sqrt(np.asarray(var, dtype=x.dtype) + eps)).astype(x.dtype)
     xhat = x - np.asarray(mean, dtype=x.dtype).reshape(shape)
@@ -60,7 +79,7 @@ def batch_norm_forward(x, weight, bias, training=True, mean=None, var=None, eps=
     out = xhat * weight.reshape(shape) if weight is not None else xhat.copy()
     if bias is not None:
         out += bias.reshape(shape)
-    return out, (xhat, inv_std)
+    return out, (xhat, inv_std, mean)
 
 
 def _batch_norm_grads(g, ctx, xhat, inv_std):
@@ -87,7 +106,7 @@ def _batch_norm_grads(g, ctx, xhat, inv_std):
 
 def batch_norm_vjp(g, ctx):
     x = ctx.inputs[0]
-    xhat, inv_std = ctx.saved
+    xhat, inv_std, _ = ctx.saved
     return _batch_norm_grads(g, ctx, xhat, inv_std.reshape(_channel_shape(x.ndim, x.shape[1])))
 
 
@@ -100,9 +119,10 @@ def batch_norm_graph_vjp(g, ctx):
     if ctx.params.get("training", True):
         xc = x - x.mean(axis=axes, keepdims=True)
         inv_std = ((xc * xc).mean(axis=axes, keepdims=True) + eps) ** -0.5
-    else:
-        xc = x - np.asarray(ctx.params["mean"], dtype=x.dtype).reshape(shape)
-        inv_std = (np.asarray(ctx.params["var"], dtype=x.dtype).reshape(shape) + eps) ** -0.5
+    else:  # the statistics are constants: the saved ones
+        _, inv_std, mean = ctx.saved
+        xc = x - np.asarray(mean, dtype=x.dtype).reshape(shape)
+        inv_std = inv_std.reshape(shape)
     return _batch_norm_grads(g, ctx, xc * inv_std, inv_std)
 
 
@@ -114,7 +134,7 @@ _batch_norm = defop(
 
 
 def batch_norm(x, weight=None, bias=None, running_mean=None, running_var=None, training=True,
-               momentum=0.1, eps=1e-5):
+               momentum=0.1, eps=1e-5, num_batches_tracked=None):
     """Batch normalisation over axis 1 (channels) of x (N, C, ...).
 
     In training the batch's own mean and (biased) variance normalise x, and when
@@ -133,24 +153,17 @@ def batch_norm(x, weight=None, bias=None, running_mean=None, running_var=None, t
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: training=False needs running_mean and running_var")
-        # Copies: a later training step updates the running statistics in place.
-        return _batch_norm(x, weight, bias, training=False, mean=np.array(running_mean),
-                           var=np.array(running_var), eps=eps)
-    if np.ndim(xd) >= 2 and np.size(xd) == np.shape(xd)[1]:
+    elif np.ndim(xd) >= 2 and np.size(xd) == np.shape(xd)[1]:
         raise ValueError(
             f"batch_norm: expected more than 1 value per channel when training, got input "
             f"shape {np.shape(xd)}"
         )
-    _check_bn(xd, unwrap(weight), unwrap(bias), running_mean, running_var)
-    mean, var = batch_moments(np.asarray(xd))
-    if running_mean is not None:
-        running_mean *= 1 - momentum
-        running_mean += momentum * mean
-    if running_var is not None:
-        m = xd.size // xd.shape[1]
-        running_var *= 1 - momentum
-        running_var += momentum * var * (m / max(m - 1, 1))
-    return _batch_norm(x, weight, bias, training=True, mean=mean, var=var, eps=eps)
+    if momentum is None and (not training or num_batches_tracked is None):
+        raise ValueError("batch_norm: momentum=None (a cumulative average) needs "
+                         "num_batches_tracked and training=True")
+    return _batch_norm(x, weight, bias, training=bool(training), running_mean=running_mean,
+                       running_var=running_var, momentum=momentum, eps=eps,
+                       num_batches_tracked=num_batches_tracked)
 
 
 # --- layer_norm -----------------------------------------------------------------------

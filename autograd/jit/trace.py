@@ -156,6 +156,11 @@ class Tracer:
         self._saved = {name: getattr(Tensor, name) for name in _REFUSED}
         for name, what in _REFUSED.items():
             setattr(Tensor, name, _refuse(what, self._saved[name]))
+        for name in _COMPARISONS:
+            self._saved[name] = getattr(Tensor, name)
+            setattr(Tensor, name, _watched_comparison(self._saved[name]))
+        self._saved["grad"] = Tensor.__dict__["grad"]
+        Tensor.grad = _watched_grad(self._saved["grad"])
         self._saved_call = Op.__call__
         self._saved_run = backward_module.run_backward
         Op.__call__ = _traced_call
@@ -182,6 +187,33 @@ _REFUSED = {
     "tolist": "reads a tensor's values with .tolist()",
     "__setitem__": "writes into a tensor in place (t[...] = ...)",
 }
+
+
+# A comparison of tensors gives a plain boolean array (no gradient); inside a step it is
+# marked, so that branching on it raises as branching on a tensor does.
+_COMPARISONS = ("__gt__", "__ge__", "__lt__", "__le__", "__eq__", "__ne__")
+
+
+class _Comparison(np.ndarray):
+    def __bool__(self):
+        if ACTIVE is None or ACTIVE.depth:
+            return bool(np.asarray(self))
+        raise TraceError(
+            "autograd.jit: the step uses a comparison of tensors as a Python bool (an if or "
+            f"while on tensor values, at {_where()}); a compiled step replays the ops and "
+            "cannot see Python decisions. Use ops (ops.where, masks) instead")
+
+    def item(self, *args):
+        return bool(self) and np.asarray(self).item(*args)
+
+
+def _watched_comparison(original):
+    def compare(self, other):
+        out = original(self, other)
+        if isinstance(out, (np.ndarray, np.bool_)):  # a 0-d result comes as a numpy bool
+            return np.asarray(out).view(_Comparison)
+        return out
+    return compare
 
 
 def _refuse(what, original):
@@ -214,9 +246,38 @@ def _traced_call(op, *args, **params):
 
 def _traced_run_backward(roots, seeds, retain_graph=False, create_graph=False, targets=None):
     tracer = ACTIVE
-    if not tracer.depth:
-        tracer.record_backward(roots, seeds, retain_graph, create_graph, targets)
-    return tracer._saved_run(roots, seeds, retain_graph, create_graph, targets)
+    if tracer.depth:
+        return tracer._saved_run(roots, seeds, retain_graph, create_graph, targets)
+    tracer.record_backward(roots, seeds, retain_graph, create_graph, targets)
+    tracer.depth += 1  # hooks and .grad writes inside backward belong to backward
+    try:
+        return tracer._saved_run(roots, seeds, retain_graph, create_graph, targets)
+    finally:
+        tracer.depth -= 1
+
+
+def _clear_grad(t):
+    t.grad = None
+
+
+def _watched_grad(slot):
+    """``.grad`` while tracing: ``t.grad = None`` in the step is recorded as a host call
+    (replayed every call); any other write is refused."""
+    version = Tensor.__dict__["_version"]
+
+    def set_grad(t, value):
+        tracer = ACTIVE
+        try:
+            version.__get__(t)
+        except AttributeError:  # a Tensor being built (its __init__ sets grad first)
+            return slot.__set__(t, value)
+        if tracer is not None and not tracer.depth:
+            if value is not None:
+                raise TraceError(f"autograd.jit: the step assigns .grad of a tensor of shape "
+                                 f"{t.shape} (at {_where()}); only t.grad = None is replayed")
+            tracer.record_host(_clear_grad, (t,), {})
+        slot.__set__(t, value)
+    return property(slot.__get__, set_grad)
 
 
 def host_call(fn):

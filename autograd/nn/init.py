@@ -42,8 +42,7 @@ _rng = np.random.default_rng(0)
 def seed(value):
     """Reset the module's generator: layers built afterwards get reproducible weights (and
     Dropout layers without an rng of their own reproducible masks)."""
-    global _rng
-    _rng = np.random.default_rng(value)
+    _rng.bit_generator.state = np.random.default_rng(value).bit_generator.state  # in place
 
 
 def get_rng(rng=None):

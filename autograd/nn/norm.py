@@ -7,6 +7,7 @@ import numpy as np
 import ops
 from autograd.nn import init
 from autograd.nn.layers import check_input, empty_param, shape_of, size_arg
+from autograd.jit.trace import host_call
 from autograd.nn.module import Module, _float_dtype
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "RMSNorm"]
@@ -65,14 +66,11 @@ class _BatchNorm(Module):
         if not use_batch_stats:
             return ops.batch_norm(x, self.weight, self.bias, self.running_mean,
                                   self.running_var, training=False, eps=self.eps)
-        momentum = self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked += 1
-            if momentum is None:  # a cumulative moving average, as PyTorch
-                momentum = 1.0 / float(self.num_batches_tracked)
+            # The op counts the batch and, with momentum None, takes the cumulative average.
             return ops.batch_norm(x, self.weight, self.bias, self.running_mean,
-                                  self.running_var, training=True, momentum=momentum,
-                                  eps=self.eps)
+                                  self.running_var, training=True, momentum=self.momentum,
+                                  eps=self.eps, num_batches_tracked=self.num_batches_tracked)
         return ops.batch_norm(x, self.weight, self.bias, training=True, eps=self.eps)
 
     def _empty_batch(self, x):
@@ -81,11 +79,15 @@ class _BatchNorm(Module):
         statistics keeps the output in the graph (zero gradients for weight and bias)
         without the NaN means of empty slices."""
         if self.training and self.track_running_stats:
-            self.num_batches_tracked += 1
+            self._count_batch()
         c = self.num_features
         dtype = self.weight.dtype if self.weight is not None else _float_dtype(None)
         return ops.batch_norm(x, self.weight, self.bias, np.zeros(c, dtype), np.ones(c, dtype),
                               training=False, eps=self.eps)
+
+    @host_call
+    def _count_batch(self):  # a host call: a compiled step counts the batch at every replay
+        self.num_batches_tracked += 1
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
