@@ -44,7 +44,7 @@ def add_vjp(g, ctx):
     return g, g
 
 
-add = defop("add", add_forward, add_vjp, doc="a + b.  VJP: (g, g)")
+add = defop("add", add_forward, add_vjp, scalar=('a + b', ('g', 'g')), doc="a + b.  VJP: (g, g)")
 
 
 def sub_forward(a, b):
@@ -58,7 +58,7 @@ def sub_vjp(g, ctx):
     return g, -g
 
 
-sub = defop("sub", sub_forward, sub_vjp, doc="a - b.  VJP: (g, -g)")
+sub = defop("sub", sub_forward, sub_vjp, scalar=('a - b', ('g', '-g')), doc="a - b.  VJP: (g, -g)")
 
 
 def mul_forward(a, b):
@@ -73,7 +73,9 @@ def mul_vjp(g, ctx):
     return (g * b if ctx.needs[0] else None), (g * a if ctx.needs[1] else None)
 
 
-mul = defop("mul", mul_forward, mul_vjp, doc="a * b.  VJP: (g b, g a)")
+mul = defop("mul", mul_forward, mul_vjp,
+            scalar=('a * b', ('g * b', 'g * a')),
+            doc="a * b.  VJP: (g b, g a)")
 
 
 def div_forward(a, b):
@@ -90,7 +92,9 @@ def div_vjp(g, ctx):
     return ga, gb
 
 
-div = defop("div", div_forward, div_vjp, doc="a / b.  VJP: (g / b, -g a / b**2)")
+div = defop("div", div_forward, div_vjp,
+            scalar=('a / b', ('g / b', '-g * a / (b * b)')),
+            doc="a / b.  VJP: (g / b, -g a / b**2)")
 
 
 def neg_forward(x):
@@ -101,7 +105,7 @@ def neg_vjp(g, ctx):
     return (-g,)
 
 
-neg = defop("neg", neg_forward, neg_vjp, doc="-x.  VJP: -g")
+neg = defop("neg", neg_forward, neg_vjp, scalar=('-x', ('-g',)), doc="-x.  VJP: -g")
 
 
 def pow_forward(a, b):
@@ -133,7 +137,7 @@ def exp_vjp(g, ctx):
     return (g * ctx.out,)
 
 
-exp = defop("exp", exp_forward, exp_vjp, doc="e**x.  VJP: g e**x")
+exp = defop("exp", exp_forward, exp_vjp, scalar=('exp(x)', ('g * out',)), doc="e**x.  VJP: g e**x")
 
 
 def log_forward(x):
@@ -144,7 +148,9 @@ def log_vjp(g, ctx):
     return (g / ctx.inputs[0],)
 
 
-log = defop("log", log_forward, log_vjp, doc="Natural log.  VJP: g / x")
+log = defop("log", log_forward, log_vjp,
+            scalar=('log(x)', ('g / x',)),
+            doc="Natural log.  VJP: g / x")
 
 
 def log1p_forward(x):
@@ -179,7 +185,9 @@ def square_vjp(g, ctx):
     return (g * (2 * ctx.inputs[0]),)
 
 
-square = defop("square", square_forward, square_vjp, doc="x**2.  VJP: 2 g x")
+square = defop("square", square_forward, square_vjp,
+               scalar=('x * x', ('2 * g * x',)),
+               doc="x**2.  VJP: 2 g x")
 
 
 def sqrt_forward(x):
@@ -190,7 +198,9 @@ def sqrt_vjp(g, ctx):
     return (g * 0.5 / ctx.out,)
 
 
-sqrt = defop("sqrt", sqrt_forward, sqrt_vjp, doc="Square root.  VJP: g / (2 sqrt x)")
+sqrt = defop("sqrt", sqrt_forward, sqrt_vjp,
+             scalar=('sqrt(x)', ('g / (2 * out)',)),
+             doc="Square root.  VJP: g / (2 sqrt x)")
 
 
 def abs_forward(x):
@@ -212,7 +222,9 @@ def sin_vjp(g, ctx):
     return (g * np.cos(ctx.inputs[0]),)
 
 
-sin = defop("sin", sin_forward, sin_vjp, doc="sin x.  VJP: g cos x")
+sin = defop("sin", sin_forward, sin_vjp,
+            scalar=('sin(x)', ('g * cos(x)',)),
+            doc="sin x.  VJP: g cos x")
 
 
 def cos_forward(x):
@@ -223,7 +235,9 @@ def cos_vjp(g, ctx):
     return (-g * np.sin(ctx.inputs[0]),)
 
 
-cos = defop("cos", cos_forward, cos_vjp, doc="cos x.  VJP: -g sin x")
+cos = defop("cos", cos_forward, cos_vjp,
+            scalar=('cos(x)', ('-g * sin(x)',)),
+            doc="cos x.  VJP: -g sin x")
 
 
 def tanh_forward(x):
@@ -234,7 +248,9 @@ def tanh_vjp(g, ctx):
     return (g * (1 - ctx.out * ctx.out),)
 
 
-tanh = defop("tanh", tanh_forward, tanh_vjp, doc="tanh x.  VJP: g (1 - tanh(x)**2)")
+tanh = defop("tanh", tanh_forward, tanh_vjp,
+             scalar=('tanh(x)', ('g * (1 - out * out)',)),
+             doc="tanh x.  VJP: g (1 - tanh(x)**2)")
 
 
 def sigmoid_forward(x):
@@ -248,6 +264,8 @@ def sigmoid_vjp(g, ctx):
 
 
 sigmoid = defop("sigmoid", sigmoid_forward, sigmoid_vjp,
+                scalar=("1 / (1 + exp(-x)) if x >= 0 else exp(x) / (1 + exp(x))",
+                        ("g * out * (1 - out)",)),
                 doc="1 / (1 + e**-x), stable for large |x|.  VJP: g s (1 - s)")
 
 
@@ -259,7 +277,9 @@ def relu_vjp(g, ctx):
     return (g * (ctx.inputs[0] > 0),)
 
 
-relu = defop("relu", relu_forward, relu_vjp, doc="max(x, 0).  VJP: g [x > 0]")
+relu = defop("relu", relu_forward, relu_vjp,
+             scalar=('x if x > 0 else 0 * x', ('g if x > 0 else 0 * g',)),
+             doc="max(x, 0).  VJP: g [x > 0]")
 
 
 def leaky_relu_forward(x, negative_slope=0.01):
@@ -272,7 +292,9 @@ def leaky_relu_vjp(g, ctx):
 
 
 leaky_relu = defop("leaky_relu", leaky_relu_forward, leaky_relu_vjp,
-                    doc="x if x > 0 else slope x.  VJP: g (1 if x > 0 else slope)")
+                   scalar=("x if x > 0 else x * negative_slope",
+                           ("g if x > 0 else g * negative_slope",)),
+                   doc="x if x > 0 else slope x.  VJP: g (1 if x > 0 else slope)")
 
 
 

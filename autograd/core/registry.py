@@ -49,10 +49,12 @@ class Op:
     """A registered op: call it with Tensors, arrays or scalars to get a Tensor."""
 
     __slots__ = ("name", "forward", "vjp", "graph_vjp", "twice", "view", "doc", "signature",
-                 "n_inputs", "input_names", "param_names")
+                 "n_inputs", "input_names", "param_names", "scalar")
 
-    def __init__(self, name, forward, vjp, graph_vjp=None, twice=True, view=False, doc=None):
+    def __init__(self, name, forward, vjp, graph_vjp=None, twice=True, view=False, doc=None,
+                 scalar=None):
         self.name = name
+        self.scalar = scalar
         self.forward = forward
         self.vjp = vjp
         self.graph_vjp = graph_vjp
@@ -192,7 +194,8 @@ def _input_names(signature):
     return len(names), frozenset(names)
 
 
-def defop(name, forward, vjp, *, graph_vjp=None, twice=True, view=False, doc=None):
+def defop(name, forward, vjp, *, graph_vjp=None, twice=True, view=False, doc=None,
+          scalar=None):
     """Register an op and return it (callable on Tensors).
 
     Parameters
@@ -215,10 +218,19 @@ def defop(name, forward, vjp, *, graph_vjp=None, twice=True, view=False, doc=Non
     view : bool
         True when ``out`` may share memory with the first input, so both share a version
         counter and in-place changes to either are caught.
+    scalar : (str, tuple of str), optional
+        For an elementwise op, its forward and its VJP (one per input) as Python expressions
+        on one element: the inputs and params by name, ``out`` and ``g``, the functions of
+        ``math`` and ``a if c else b``. ``autograd.jit`` fuses chains of such ops into one
+        generated loop; a registry test checks each formula against the op.
+        ``scalar=("tanh(x)", ("g * (1 - out * out)",))``
     """
     if name in REGISTRY:
         raise ValueError(f"defop: an op named {name!r} is already registered")
-    op = Op(name, forward, vjp, graph_vjp, twice, view, doc)
+    if scalar is not None and (len(scalar) != 2 or not isinstance(scalar[0], str)
+                               or not isinstance(scalar[1], tuple)):
+        raise TypeError(f"defop: {name}'s scalar must be (forward, (vjp per input, ...))")
+    op = Op(name, forward, vjp, graph_vjp, twice, view, doc, scalar)
     REGISTRY[name] = op
     return op
 

@@ -21,6 +21,7 @@ import numpy as np
 from autograd.core import backward as backward_module
 from autograd.core.registry import _operand
 from autograd.core.tensor import Tensor
+from autograd.jit import fusion
 from autograd.jit.trace import BackwardEvent, HostEvent, OpEvent, Source, TraceError
 
 
@@ -126,6 +127,17 @@ def _source_text(s):
     return f"the constant {_describe(s.value)}"
 
 
+def _check_no_hooks(targets, leaves):
+    for t in targets:
+        if t and t[0] == "arg":
+            t = ("leaf", leaves[t[1]])
+        if t and t[0] == "leaf" and (t[1]._hooks or getattr(t[1], "_post_hooks", None)):
+            raise TraceError(
+                f"autograd.jit: a tensor of shape {t[1].shape} has gradient hooks "
+                "(register_hook, post-accumulate hooks, DistributedDataParallel); a compiled "
+                "step does not run them")
+
+
 # --- the program --------------------------------------------------------------------------
 class _Context:
     """What a VJP reads: the same fields as a recorded node."""
@@ -152,7 +164,7 @@ def _getter(source, n_leaves):
 class Program:
     """The replayable form of a tape (see the module docstring)."""
 
-    def __init__(self, events, n_leaves, output_sources, leaves):
+    def __init__(self, events, n_leaves, output_sources, leaves, fuse=True):
         self.n_leaves = n_leaves
         self.n_slots = n_leaves + sum(isinstance(e, OpEvent) for e in events)
         op_index = [i for i, e in enumerate(events) if isinstance(e, OpEvent)]
@@ -171,10 +183,17 @@ class Program:
                             "through it is not replayed. Detach it or pass it as an argument")
         keep_ctx = self._reached(events)
         last_use = self._last_uses(events)
+        self.group_of = self._fuse(events, keep_ctx, leaves, output_sources) if fuse else {}
         self.steps = []
         k = 0
         for i, e in enumerate(events):
-            if isinstance(e, OpEvent):
+            group = self.group_of.get(k) if isinstance(e, OpEvent) else None
+            if group is not None:
+                if k == group.members[0]:
+                    getters = tuple(_getter(s, n_leaves) for s in group.inputs)
+                    self.steps.append(("fused", group, getters, k in keep_ctx))
+                k += 1
+            elif isinstance(e, OpEvent):
                 getters = tuple(_getter(s, n_leaves) for s in e.sources)
                 getters = tuple(("const", _operand(e.op.name, g[1])) if g[0] == "const"
                                 else g for g in getters)
@@ -188,6 +207,52 @@ class Program:
             free = [s for s, last in last_use.items() if last == i]
             if free:
                 self.steps.append(("free", tuple(free)))
+
+    def _fuse(self, events, reached, leaves, output_sources):
+        """op index -> its fusion.Group, for the chains of elementwise ops worth fusing."""
+        ops, n = self.ops, self.n_leaves
+
+        def shape_of(s):
+            if s.kind == "tmp":
+                return ops[s.index].shape, ops[s.index].dtype
+            value = leaves[s.index] if s.kind == "arg" else s.value
+            if isinstance(value, (Tensor, np.ndarray)):
+                return value.shape, value.dtype
+            return None
+
+        breaks, k = set(), -1
+        for e in events:
+            if isinstance(e, OpEvent):
+                k += 1
+            else:
+                breaks.add(k)
+        read_outside, grad_in = {}, {}
+        for k, e in enumerate(ops):
+            for s, need in zip(e.sources, e.needs):
+                if s.kind == "tmp":
+                    read_outside.setdefault(s.index, set()).add(k)
+                    if need and k in reached:
+                        grad_in.setdefault(s.index, set()).add(k)
+        roots = {e.root.index for e in events if isinstance(e, BackwardEvent)}
+        outputs = {s.index for s in output_sources if s.kind == "tmp"}
+        group_of = {}
+        for members in fusion.find_groups(ops, shape_of, breaks):
+            inside = set(members)
+            if len({k in reached for k in members}) != 1:
+                continue  # part of the chain is differentiated, part not: leave it eager
+            outside = {k for k in members
+                       if k in outputs or k in roots or read_outside.get(k, set()) - inside}
+            grads = {k for k in members if k in roots or grad_in.get(k, set()) - inside}
+            try:
+                group = fusion.Group(members, ops, outside, grads).build()
+            except Exception:  # a formula numba cannot compile: the ops run unfused
+                continue
+            group.targets = tuple(
+                ("tmp", s.index) if s.kind == "tmp" else ("arg", s.index) if s.kind == "arg"
+                else ("leaf", s.value) if s.kind == "cap" else None for s in group.inputs)
+            for k in members:
+                group_of[k] = group
+        return group_of
 
     def _reached(self, events):
         """Indices (among ops) of the ops some backward reaches: only they keep a context."""
@@ -244,6 +309,12 @@ class Program:
             stack.extend(s.index for s, need in zip(ops[k].sources, ops[k].needs)
                          if need and s.kind == "tmp")
         for k in sorted(seen, reverse=True):
+            group = self.group_of.get(k)
+            if group is not None:
+                if k == group.members[-1]:
+                    _check_no_hooks(group.targets, leaves)
+                    order.append((k, group.targets, group))
+                continue
             e = ops[k]
             targets = []
             for j, (s, need) in enumerate(zip(e.sources, e.needs)):
@@ -255,18 +326,12 @@ class Program:
                     targets.append(("arg", s.index))
                 else:
                     targets.append(("leaf", s.value))
-            for t in targets:
-                if t and t[0] == "arg":
-                    t = ("leaf", leaves[t[1]])
-                if t and t[0] == "leaf" and (t[1]._hooks or getattr(t[1], "_post_hooks", None)):
-                    raise TraceError(
-                        f"autograd.jit: a tensor of shape {t[1].shape} has gradient hooks "
-                        f"(register_hook, post-accumulate hooks, DistributedDataParallel); "
-                        "a compiled step does not run them")
-            order.append((k, tuple(targets)))
+            _check_no_hooks(targets, leaves)
+            order.append((k, tuple(targets), None))
         seed = _getter(event.seed, n)
         return event.root.index, seed, tuple(order), event.retain
 
+    # --- running it ---------------------------------------------------------------------
     # --- running it ---------------------------------------------------------------------
     def guards_hold(self):
         for t, shape, dtype, requires_grad in self.captured.values():
@@ -298,6 +363,15 @@ class Program:
                 vals[slot] = out
                 if keep:
                     ctxs[slot - self.n_leaves] = _Context(inputs, out, saved, params, needs)
+            elif kind == "fused":
+                _, group, getters, keep = step
+                inputs = [vals[g[1]] if g[0] == "slot" else
+                          (g[1].data if g[0] == "cap" else g[1]) for g in getters]
+                outs, flat = group.forward(inputs)
+                for k, out in outs.items():
+                    vals[self.n_leaves + k] = out
+                if keep:
+                    ctxs[group.members[-1]] = (flat, inputs)
             elif kind == "backward":
                 self._backward(step, vals, ctxs, leaves)
             elif kind == "host":
@@ -308,6 +382,31 @@ class Program:
         return [vals[g[1]] if g[0] == "slot" else (g[1].data if g[0] == "cap" else g[1])
                 for g in self.outputs]
 
+    @staticmethod
+    def _route(items, inputs, grads, leaf_grads, leaves, args):
+        """Sum each (input j, target, gradient) into its op's or leaf's gradient, fitted to
+        the input's shape and dtype as the eager engine does."""
+        for j, target, gp in items:
+            if target is None or gp is None:
+                continue
+            data = inputs[j]
+            if gp.shape != data.shape:
+                gp = backward_module.unbroadcast(np.asarray(gp), data.shape)
+            if gp.dtype != data.dtype:
+                gp = gp.astype(data.dtype)
+            where, key = target
+            if where == "tmp":
+                grads[key] = gp if key not in grads else grads[key] + gp
+                continue
+            if where == "arg":
+                key = args[key]
+            i = id(key)
+            if i in leaf_grads:
+                leaf_grads[i] = leaf_grads[i] + gp
+            else:
+                leaves[i] = key
+                leaf_grads[i] = gp
+
     def _backward(self, step, vals, ctxs, args):
         _, root, seed_getter, order, retain = step
         seed = vals[seed_getter[1]] if seed_getter[0] == "slot" else seed_getter[1]
@@ -315,33 +414,22 @@ class Program:
         leaf_grads = {}
         leaves = {}
         handed = {id(seed)}
-        for k, targets in order:
+        for k, targets, group in order:
+            if group is not None:
+                incoming = {m: grads.pop(m) for m in group.grad_in if m in grads}
+                if not incoming:
+                    continue
+                flat, inputs = ctxs[k] if retain else ctxs.pop(k)
+                result = group.backward(flat, incoming)
+                self._route(((j, targets[j], result[j]) for j in result), inputs, grads,
+                            leaf_grads, leaves, args)
+                continue
             g = grads.pop(k, None)
             if g is None:
                 continue
             ctx = ctxs[k] if retain else ctxs.pop(k)
-            op = self.ops[k].op
-            result = op.vjp(g, ctx)
-            for j, target in enumerate(targets):
-                gp = result[j]
-                if target is None or gp is None:
-                    continue
-                data = ctx.inputs[j]
-                if gp.shape != data.shape:
-                    gp = backward_module.unbroadcast(np.asarray(gp), data.shape)
-                if gp.dtype != data.dtype:
-                    gp = gp.astype(data.dtype)
-                where, key = target
-                if where == "arg":
-                    key = args[key]
-                if where == "tmp":
-                    grads[key] = gp if key not in grads else grads[key] + gp
-                else:
-                    i = id(key)
-                    if i in leaf_grads:
-                        leaf_grads[i] = leaf_grads[i] + gp
-                    else:
-                        leaves[i] = key
-                        leaf_grads[i] = gp
+            result = self.ops[k].op.vjp(g, ctx)
+            self._route(((j, target, result[j]) for j, target in enumerate(targets)),
+                        ctx.inputs, grads, leaf_grads, leaves, args)
         for i, t in leaves.items():
             backward_module._deliver(t, leaf_grads[i], handed)
