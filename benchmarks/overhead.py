@@ -5,7 +5,8 @@
 
 16-element float64 arrays, so the time is the engine's bookkeeping, not arithmetic. The
 same chain runs in plain numpy (forward only: the floor), in jitgrad with gradients and
-under ``no_grad``, and in PyTorch CPU when it is installed. Each framework runs in a fresh
+under ``no_grad``, eager and compiled with ``autograd.jit``, and in PyTorch CPU when it is
+installed. Each framework runs in a fresh
 process of its own with the same environment and its own defaults (nothing is tuned),
 ``--rounds`` times in turn; the table gives the median microseconds per op over all rounds,
 the quartiles, and the ratios of the medians.
@@ -66,6 +67,13 @@ def worker(framework):
 
         results["jitgrad forward+backward"] = us_per_op(ours_backward)
         results["jitgrad no_grad forward"] = us_per_op(ours_no_grad)
+        # The same two through autograd.jit: us_per_op's warm-up call and the first timed
+        # call are the two traced ones (a 100-op chain fuses into one loop each way).
+        import autograd as ag
+        compiled_backward, compiled_no_grad = ag.jit(ours_backward), ag.jit(ours_no_grad)
+        compiled_backward(), compiled_no_grad()
+        results["jitgrad autograd.jit forward+backward"] = us_per_op(compiled_backward)
+        results["jitgrad autograd.jit no_grad forward"] = us_per_op(compiled_no_grad)
     else:
         import torch
 

@@ -9,6 +9,9 @@ Models (Fashion-MNIST 28x28 inputs, 10 classes, Adam lr 1e-3, no schedule):
 - ``cnn``: conv 1->32 3x3 pad 1, ReLU, max-pool 2, conv 32->64 3x3 pad 1, ReLU, max-pool 2,
   fc 3136->128, ReLU, fc 128->10; batch 64.
 
+jitgrad runs twice, each in its own process: eager, and the same step compiled with
+``autograd.jit`` (the two traced calls fall in the warm-up).
+
 Fairness: both frameworks start from the same initial weights (drawn here with numpy, copied
 into each model) and see the same batches in the same order (one seeded permutation of the
 Fashion-MNIST training set; random images of the same shape if the dataset is not found, said
@@ -167,20 +170,27 @@ def ours_model(model, weights):
     return m
 
 
-def run_ours(model, x, y, batches, weights):
+def run_ours(model, x, y, batches, weights, compiled=False):
+    """The eager loop, or with ``compiled`` the same step through ``autograd.jit``."""
+    import autograd as ag
     import ops
     import optim
     from autograd import Tensor
 
     def train(m, batch_list):
         opt = optim.Adam(m.parameters(), lr=LR)
-        losses = []
-        for idx in batch_list:
-            loss = ops.cross_entropy(m(Tensor(x[idx])), y[idx])
+
+        def step(xb, yb):
+            loss = ops.cross_entropy(m(xb), yb)
             opt.zero_grad()
             loss.backward()
             opt.step()
-            losses.append(loss.item())
+            return loss
+
+        step = ag.jit(step) if compiled else step
+        losses = []
+        for idx in batch_list:
+            losses.append(step(Tensor(x[idx]), y[idx]).item())
         return losses
 
     train(ours_model(model, weights), batches[:WARMUP_BATCHES])
@@ -240,8 +250,8 @@ def worker(framework, model, n_batches, shared):
 
     x, y, batches, weights = load_shared(model, shared, np)
     timed = batches if n_batches is None else batches[:n_batches]
-    if framework == "ours":
-        train, m = run_ours(model, x, y, batches, weights)
+    if framework in ("ours", "ours-jit"):
+        train, m = run_ours(model, x, y, batches, weights, compiled=framework == "ours-jit")
     else:
         train, m = run_torch(model, x, y, batches, weights)
     rss_before, _ = memory_mb()
@@ -322,7 +332,7 @@ def torch_available():
         return False
 
 
-def _row(model, ours, ref):
+def _row(model, ours, ref, label=""):
     def ok(r):
         return r is not None and "seconds_per_epoch" in r
 
@@ -352,7 +362,7 @@ def _row(model, ours, ref):
             " (extrapolated)" if r["extrapolated"] else " (full epoch)"
         )
     cells = [
-        MODELS[model]["title"],
+        MODELS[model]["title"] + label,
         secs(ours, "seconds_per_epoch"),
         secs(ref, "seconds_per_epoch"),
         verdict,
@@ -393,7 +403,9 @@ def table(results, extra, source):
         "|" + "---|" * len(header),
     ]
     for model, pair in results.items():
-        lines.append(_row(model, pair.get("ours"), pair.get("torch")))
+        for framework in [f for f in pair if f != "torch"]:
+            lines.append(_row(model, pair.get(framework), pair.get("torch"),
+                              "" if framework == "ours" else " (autograd.jit)"))
     lines.append("")
     for model, pair in results.items():
         ours, ref = pair.get("ours"), pair.get("torch")
@@ -431,8 +443,9 @@ def main(argv=None):
         help="run each (framework, model) R times, each in a fresh process, and "
         "report the median and the range (all times go to the JSON)",
     )
-    p.add_argument("--frameworks", default="ours,torch")
-    p.add_argument("--worker", choices=["ours", "torch"], help=argparse.SUPPRESS)
+    p.add_argument("--frameworks", default="ours,ours-jit,torch",
+                   help="comma-separated: ours (eager), ours-jit (autograd.jit), torch")
+    p.add_argument("--worker", choices=["ours", "ours-jit", "torch"], help=argparse.SUPPRESS)
     p.add_argument("--worker-out", help=argparse.SUPPRESS)
     p.add_argument("--shared", help=argparse.SUPPRESS)
     args = p.parse_args(argv)

@@ -144,6 +144,8 @@ class Group:
                  "    for i in range(n):", *self._members_code(" " * 8)]
         lines += [f"        out{k}[i] = t{k}" for k in self.writes]
         self.forward_kernel = self._compile(lines, "fused_forward")
+        self.param_values = tuple(v for k in self.members for v in self._ops[k].params.values())
+        self.size = int(np.prod(self.shape))
         if not self.grad_out:
             return self
         gin = [f"gin{k}" for k in self.grad_in]
@@ -172,21 +174,18 @@ class Group:
         return self
 
     # --- running ---------------------------------------------------------------------------
-    def params(self):
-        return [v for k in self.members for v in self._ops[k].params.values()]
-
     def forward(self, inputs):
         """inputs: arrays (any layout) or numbers -> {member: output array}."""
         flat = [np.ascontiguousarray(a).reshape(-1) if isinstance(a, np.ndarray) else a
                 for a in inputs]
         outs = {k: np.empty(self.shape, self.dtype) for k in self.writes}
-        n = int(np.prod(self.shape))
-        self.forward_kernel(n, *flat, *self.params(), *(o.reshape(-1) for o in outs.values()))
+        self.forward_kernel(self.size, *flat, *self.param_values,
+                            *(o.reshape(-1) for o in outs.values()))
         return outs, flat
 
     def backward(self, flat, grads_in):
         """grads_in: {member: gradient or None} -> {input index: gradient}."""
-        n = int(np.prod(self.shape))
+        n = self.size
         zeros = None
         gin = []
         for k in self.grad_in:
@@ -197,7 +196,7 @@ class Group:
             else:
                 gin.append(np.ascontiguousarray(g, dtype=self.dtype).reshape(-1))
         gout = {j: np.empty(self.shape, self.dtype) for j in self.grad_out}
-        self.backward_kernel(n, *flat, *self.params(), *gin,
+        self.backward_kernel(n, *flat, *self.param_values, *gin,
                              *(g.reshape(-1) for g in gout.values()))
         return gout
 

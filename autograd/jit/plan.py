@@ -204,9 +204,17 @@ class Program:
                 self.steps.append(("backward",) + self._backward_plan(events, i, e, leaves))
             else:
                 self.steps.append(("host", e.fn, e.args, e.kwargs))
-            free = [s for s, last in last_use.items() if last == i]
+            free = [s for s, last in last_use.items() if last == i and self._assigned(s)]
             if free:
+                if self.steps and self.steps[-1][0] == "free":  # one step for a fused run
+                    free = list(self.steps.pop()[1]) + free
                 self.steps.append(("free", tuple(free)))
+
+    def _assigned(self, slot):
+        """Whether a replay writes ``slot``: not the outputs a fused group keeps inside."""
+        k = slot - self.n_leaves
+        group = self.group_of.get(k)
+        return group is None or k in group.writes
 
     def _fuse(self, events, reached, leaves, output_sources):
         """op index -> its fusion.Group, for the chains of elementwise ops worth fusing."""
