@@ -240,6 +240,8 @@ def parse_args(argv=None):
         "and for the language models, else 0)",
     )
     p.add_argument("--seed", type=_NONNEGATIVE_INT, default=0)
+    p.add_argument("--jit", action="store_true",
+                   help="compile the training step with autograd.jit (the same numbers)")
     p.add_argument("--data-dir", help="directory holding the IDX files (see autograd.data)")
     p.add_argument("--out", default=None, help="output directory (default: runs/<model>)")
     p.add_argument(
@@ -300,6 +302,9 @@ def _check_and_fill(p, args):
                     f"({', '.join(LANGUAGE_MODELS)}), not {args.model}")
     if args.prompt == "":
         p.error("argument --prompt: a sample needs at least one character to start from")
+    if args.jit and args.distributed:
+        p.error("argument --jit: not with --distributed (a compiled step does not run the "
+                "gradient hooks that average the gradients across ranks)")
     if args.text is not None and not Path(args.text).is_file():
         p.error(f"argument --text: no such file: {args.text}")
     if args.val_fraction is None:
@@ -382,6 +387,7 @@ def main(argv=None):
             on_epoch=recorder.epoch,
             perplexity=is_lm,
             batches=None if run is None else run.batches(prepared.train, args.batch_size),
+            compiled=args.jit,
         )
     except TrainingInterrupted as e:
         history, stopped = e.history, e

@@ -27,7 +27,7 @@ import numpy as np
 
 import ops
 import optim
-from autograd import Tensor, data, nn, no_grad
+from autograd import Tensor, data, jit, nn, no_grad
 
 __all__ = [
     "HISTORY_FIELDS",
@@ -172,14 +172,30 @@ def hold_interrupt():
         previous(*held[0])  # the default handler raises KeyboardInterrupt
 
 
+def make_train_step(model, opt, scheduler=None, compiled=False):
+    """``step(x, y) -> (loss, logits)``: forward, cross-entropy, backward, the optimizer's
+    and the scheduler's step; through ``autograd.jit`` when ``compiled``."""
+    def step(x, y):
+        logits = model(x)
+        loss = ops.cross_entropy(logits, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if scheduler is not None:
+            scheduler.step()
+        return loss, logits
+
+    return jit(step) if compiled else step
+
+
 def train_epoch(model, opt, batches, scheduler=None, transform=None, progress=None,
-                on_step=None):
+                on_step=None, step=None):
     """One pass over ``batches`` (an iterable of ``(inputs, targets)``).
 
     ``scheduler`` (an ``optim.lr_scheduler`` scheduler, or None) is stepped after every
     optimizer step; ``on_step(loss, acc, lr)`` is called after it with the batch's mean loss
     and accuracy and the step's learning rate. A Ctrl-C takes effect between batches (see
-    ``fit``).
+    ``fit``). ``step`` is the training step (``make_train_step``'s), made here when None.
 
     Returns
     -------
@@ -190,18 +206,13 @@ def train_epoch(model, opt, batches, scheduler=None, transform=None, progress=No
     total_loss = 0.0
     correct = seen = 0
     lr = opt.param_groups[0]["lr"]
+    step = make_train_step(model, opt, scheduler) if step is None else step
     for xb, yb in batches:
         with hold_interrupt():
             if transform is not None:
                 xb = transform(xb)
             lr = opt.param_groups[0]["lr"]
-            logits = model(Tensor(xb))
-            loss = ops.cross_entropy(logits, yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if scheduler is not None:
-                scheduler.step()
+            loss, logits = step(Tensor(xb), yb)
             n = yb.size  # the loss is the mean over every target
             batch_loss = float(loss.item())
             batch_correct = int((logits.data.argmax(axis=-1) == yb).sum())
@@ -329,6 +340,7 @@ def fit(
     on_epoch=None,
     perplexity=False,
     batches=None,
+    compiled=False,
 ):
     """Train ``model`` on ``train = (x, y)`` with Adam; evaluate on ``val`` (when given) and
     ``test`` every epoch.
@@ -344,7 +356,8 @@ def fit(
     batch); ``on_epoch(row)`` after every epoch with its history row. ``perplexity``: the
     epoch lines give exp(loss) too (language models). ``batches``: the epochs' batches
     (default: ``train`` reshuffled by a ``data.BatchIterator``), e.g. a rank's share from
-    ``autograd.distributed.DistributedBatchIterator``.
+    ``autograd.distributed.DistributedBatchIterator``. ``compiled``: the training step runs
+    through ``autograd.jit``.
 
     A Ctrl-C finishes the current batch, then raises ``TrainingInterrupted`` carrying the
     finished epochs' history and the number of steps taken; the model keeps the weights of
@@ -363,6 +376,7 @@ def fit(
         batches = data.BatchIterator(*train, batch_size=batch_size, seed=seed)
     opt = make_optimizer(model, lr, weight_decay)
     scheduler = make_scheduler(opt, schedule, epochs * len(batches))
+    train_step = make_train_step(model, opt, scheduler, compiled)
     history = []
     progress_bars = []  # one per epoch; their counts of applied batches add up to the steps
     start = time.perf_counter()
@@ -380,7 +394,7 @@ def fit(
 
             try:
                 train_loss, train_acc, last_lr = train_epoch(
-                    model, opt, batches, scheduler, transform, progress, step_hook
+                    model, opt, batches, scheduler, transform, progress, step_hook, train_step
                 )
                 train_seconds = time.perf_counter() - t0
                 val_loss, val_acc = evaluate(model, *val) if val is not None else (None, None)
