@@ -127,6 +127,19 @@ def _source_text(s):
     return f"the constant {_describe(s.value)}"
 
 
+def _reach(ops, root):
+    """The recorded ops a backward from op ``root`` runs through."""
+    seen, stack = set(), [root]
+    while stack:
+        k = stack.pop()
+        if k in seen or not ops[k].recorded:
+            continue
+        seen.add(k)
+        stack.extend(s.index for s, need in zip(ops[k].sources, ops[k].needs)
+                     if need and s.kind == "tmp")
+    return seen
+
+
 def _check_no_hooks(targets, leaves):
     for t in targets:
         if t and t[0] == "arg":
@@ -264,24 +277,10 @@ class Program:
 
     def _reached(self, events):
         """Indices (among ops) of the ops some backward reaches: only they keep a context."""
-        position = {}
-        k = 0
-        for i, e in enumerate(events):
-            if isinstance(e, OpEvent):
-                position[i] = k
-                k += 1
         reached = set()
-        ops = self.ops
         for e in events:
             if isinstance(e, BackwardEvent):
-                stack = [e.root.index]
-                while stack:
-                    k = stack.pop()
-                    if k in reached or not ops[k].recorded:
-                        continue
-                    reached.add(k)
-                    stack.extend(s.index for s, need in zip(ops[k].sources, ops[k].needs)
-                                 if need and s.kind == "tmp")
+                reached |= _reach(self.ops, e.root.index)
         return reached
 
     def _last_uses(self, events):
@@ -307,16 +306,7 @@ class Program:
         """The VJPs a backward runs, newest first, and where each gradient goes."""
         ops, n = self.ops, self.n_leaves
         order = []
-        seen = set()
-        stack = [event.root.index]
-        while stack:
-            k = stack.pop()
-            if k in seen or not ops[k].recorded:
-                continue
-            seen.add(k)
-            stack.extend(s.index for s, need in zip(ops[k].sources, ops[k].needs)
-                         if need and s.kind == "tmp")
-        for k in sorted(seen, reverse=True):
+        for k in sorted(_reach(ops, event.root.index), reverse=True):
             group = self.group_of.get(k)
             if group is not None:
                 if k == group.members[-1]:
