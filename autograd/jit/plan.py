@@ -163,8 +163,8 @@ class _Context:
 
 
 def _getter(source, n_leaves):
-    """(slot, None) for values held in the program's slots, (None, tensor) for a tensor from
-    outside read at use, (None, None, value) for a constant."""
+    """How a replay reads a source: ("slot", i) from its slots (arguments and op outputs),
+    ("cap", tensor) a tensor from outside, read at use, or ("const", value)."""
     if source.kind == "arg":
         return ("slot", source.index)
     if source.kind == "tmp":

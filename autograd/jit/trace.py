@@ -48,14 +48,14 @@ class Source:
 
 
 class OpEvent:
-    __slots__ = ("op", "sources", "params", "shape", "dtype", "recorded", "needs", "where",
-                 "out")
+    """(The output itself is not kept: a tape outlives its trace, the activations must not.)"""
+
+    __slots__ = ("op", "sources", "params", "shape", "dtype", "recorded", "needs", "where")
 
     def __init__(self, op, sources, params, out, recorded, needs, where):
         self.op, self.sources, self.params = op, sources, params
         self.shape, self.dtype = out.shape, out.dtype
         self.recorded, self.needs, self.where = recorded, needs, where
-        self.out = out  # the Tensor: kept alive while tracing, so ids stay unique
 
 
 class BackwardEvent:

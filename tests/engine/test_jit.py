@@ -237,3 +237,26 @@ def test_clearing_grad_by_hand_is_replayed_and_other_grad_writes_are_refused():
     def assign(x):
         w.grad = np.zeros(2)
     _refused(assign, Tensor(np.ones(2)), match=r"assigns \.grad")
+
+
+def test_a_compiled_step_keeps_no_activations_between_calls():
+    import gc
+    import tracemalloc
+
+    w = Tensor(np.ones(1), requires_grad=True)
+    x = Tensor(np.ones((1000, 1000)))  # 8 MB; each intermediate of the step as large
+
+    @ag.jit
+    def step(x):
+        w.grad = None
+        (ops.tanh(x * w) * 2.0).sum().backward()
+
+    tracemalloc.start()
+    try:
+        for _ in range(4):
+            step(x)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held < 4e6, f"{held / 1e6:.1f} MB still held after the calls"
