@@ -7,7 +7,9 @@ Models (Fashion-MNIST 28x28 inputs, 10 classes, Adam lr 1e-3, no schedule):
 
 - ``mlp``: 784-512-10 (Linear, ReLU, Linear), batch 128;
 - ``cnn``: conv 1->32 3x3 pad 1, ReLU, max-pool 2, conv 32->64 3x3 pad 1, ReLU, max-pool 2,
-  fc 3136->128, ReLU, fc 128->10; batch 64.
+  fc 3136->128, ReLU, fc 128->10; batch 64;
+- ``gru``: the training command's GRU classifier: a GRU (28 -> 128) reading the image's 28
+  rows, a linear head on the last hidden state; batch 64.
 
 jitgrad runs twice, each in its own process: eager, and the same step compiled with
 ``autograd.jit`` (the two traced calls fall in the warm-up).
@@ -61,6 +63,11 @@ MODELS = {
         "target_ratio": 1.2,
         "title": "CNN 2x(conv3x3, ReLU, pool2), fc 3136-128-10, batch 64, Adam",
     },
+    "gru": {
+        "batch_size": 64,
+        "target_ratio": 1.0,
+        "title": "GRU 28->128 over the 28 rows, fc 128-10, batch 64, Adam",
+    },
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -77,6 +84,13 @@ def initial_weights(model, np):
         bound = 1.0 / np.sqrt(fan_in)
         return rng.uniform(-bound, bound, shape).astype(np.float32)
 
+    if model == "gru":  # PyTorch's GRU init: every tensor uniform within 1/sqrt(hidden)
+        shapes = {"weight_ih": (384, 28), "weight_hh": (384, 128), "bias_ih": (384,),
+                  "bias_hh": (384,)}
+        weights = {f"gru.{name}_l0": uniform(shape, 128) for name, shape in shapes.items()}
+        weights["head.weight"] = uniform((10, 128), 128)
+        weights["head.bias"] = uniform((10,), 128)
+        return weights
     if model == "mlp":
         shapes = [("fc1", (512, 784)), ("fc2", (10, 512))]
     else:
@@ -153,8 +167,14 @@ def reset_peak():
 
 def ours_model(model, weights):
     from autograd import nn
-    from autograd.models import CNN, MLP
+    from autograd.models import CNN, MLP, GRUClassifier
 
+    if model == "gru":
+        m = GRUClassifier()
+        for name, p in m.named_parameters():
+            w = weights[name]
+            p.data[...] = w.T if p.shape != w.shape else w  # jitgrad keeps (in, out)
+        return m
     m = MLP(hidden=(512,)) if model == "mlp" else CNN()
     linears = [layer for layer in m.net if isinstance(layer, nn.Linear)]
     convs = [layer for layer in m.net if isinstance(layer, nn.Conv2d)]
@@ -204,7 +224,23 @@ def run_torch(model, x, y, batches, weights):
 
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
 
+    class GRUClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = nn.GRU(28, 128, batch_first=True)
+            self.head = nn.Linear(128, 10)
+
+        def forward(self, x):
+            out, _ = self.gru(x.reshape(x.shape[0], 28, 28))
+            return self.head(out[:, -1])
+
     def build():
+        if model == "gru":
+            m = GRUClassifier()
+            with torch.no_grad():
+                for name, p in m.named_parameters():
+                    p.copy_(torch.from_numpy(weights[name]))
+            return m
         if model == "mlp":
             m = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 10))
             names = {"fc1": m[1], "fc2": m[3]}
@@ -427,7 +463,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.train_speed", description=__doc__.split("\n\n")[0]
     )
-    p.add_argument("--models", default="mlp,cnn", help="comma-separated: mlp,cnn")
+    p.add_argument("--models", default="mlp,cnn,gru", help="comma-separated: mlp,cnn,gru")
     p.add_argument(
         "--batches",
         type=int,
