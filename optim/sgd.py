@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from optim import kernels
 from optim.optimizer import Optimizer
 
 
@@ -74,6 +75,19 @@ class SGD(Optimizer):
                 g = buf
         np.multiply(g, lr, out=work)
         p -= work
+
+    def _fused_update(self, p, g, state, o):
+        state["step"] += 1
+        momentum, dampening, wd = float(o["momentum"]), float(o["dampening"]), o["weight_decay"]
+        buf, first = kernels.unused(p.dtype), False
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                first = True  # the kernel fills it with the gradient
+                buf = state["momentum_buffer"] = np.empty_like(p)
+        kernels.sgd(p.reshape(-1), g.reshape(-1), buf.reshape(-1), float(wd), wd != 0,
+                    momentum, 1.0 - dampening, dampening != 0, first, bool(o["nesterov"]),
+                    float(o["lr"]))
 
 
 class Momentum(SGD):
