@@ -342,6 +342,7 @@ def _from_saved(value):
     return value
 
 
+_ALREADY_PYTHON = frozenset((float, bool, str))
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -365,7 +366,9 @@ def _fits_kernels(p, g, state):
 
 
 def _as_python(value):
-    if isinstance(value, (bool, str)) or value is None:
+    if type(value) in _ALREADY_PYTHON or value is None:  # nearly all options, checked fast
+        return value
+    if isinstance(value, (bool, str)):
         return value
     if isinstance(value, (tuple, list)):
         return tuple(_as_python(v) for v in value)
