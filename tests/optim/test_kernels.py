@@ -237,3 +237,20 @@ def test_kernels_compile_only_for_the_optimizer_and_dtype_used():
                          text=True, timeout=300, env={**os.environ, "PYTHONPATH": root})
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["1", "0", "0", "0"]
+
+
+@pytest.mark.parametrize("name", ["Adam", "RMSprop", "Adagrad"])
+def test_zero_over_zero_gives_nan_as_numpy_does(name):
+    """eps = 0 and a zero gradient: 0 / 0 in the update. numpy gives nan (with a warning);
+    the kernels must too, not raise ZeroDivisionError as numba's Python error model would."""
+    results = []
+    for fused in (True, False):
+        p = Tensor(np.ones(4, np.float32), requires_grad=True)
+        opt = getattr(optim, name)([p], lr=0.1, eps=0.0)
+        opt.use_fused_kernels = fused
+        p.grad = np.zeros(4, np.float32)
+        with np.errstate(all="ignore"):
+            opt.step()
+        results.append(p.data)
+    assert np.isnan(results[0]).all()
+    np.testing.assert_array_equal(results[0], results[1])
