@@ -62,6 +62,7 @@ class Adagrad(Optimizer):
         wd = float(o["weight_decay"])
         kernels.adagrad(p.reshape(-1), g.reshape(-1), _sum(state, p, o).reshape(-1), wd,
                         wd != 0, float(o["eps"]), o["lr"] / (1.0 + (step - 1) * o["lr_decay"]))
+        return True
 
 
 def _sum(state, p, o):

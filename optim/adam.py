@@ -91,17 +91,21 @@ class Adam(Optimizer):
         lr, wd, eps = o["lr"], float(o["weight_decay"]), o["eps"]
         beta1, beta2 = o["betas"]
         m, v = _moments(state, p)
-        v_max = kernels.unused(p.dtype)
+        decay = 1.0 - lr * wd if self.decoupled_weight_decay else 1.0  # x * 1.0 is x
+        l2 = wd != 0 and not self.decoupled_weight_decay
+        bc2_sqrt = math.sqrt(1.0 - beta2**step)  # the scalars as _update computes them
+        scalars = (1.0 - beta1, float(beta2), 1.0 - beta2, eps * bc2_sqrt,
+                   lr * bc2_sqrt / (1.0 - beta1**step))
         if o["amsgrad"]:
             v_max = state.get("max_exp_avg_sq")
             if v_max is None:
                 v_max = state["max_exp_avg_sq"] = np.zeros_like(p)
-        decoupled = wd != 0 and self.decoupled_weight_decay
-        bc2_sqrt = math.sqrt(1.0 - beta2**step)  # the scalars as _update computes them
-        kernels.adam(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
-                     v_max.reshape(-1), wd, wd != 0 and not decoupled, 1.0 - lr * wd, decoupled,
-                     1.0 - beta1, float(beta2), 1.0 - beta2, eps * bc2_sqrt,
-                     lr * bc2_sqrt / (1.0 - beta1**step))
+            kernels.adam_amsgrad(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
+                                 v_max.reshape(-1), wd, l2, decay, *scalars)
+        else:
+            kernels.adam(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), wd, l2,
+                         decay, *scalars)
+        return True
 
 
 def _moments(state, p):

@@ -178,9 +178,9 @@ class Optimizer:
             state = self.state.get(p)
             if state is None:
                 state = self.state[p] = {"step": 0}
-            if fused and _fits_kernels(data, g, state):
+            done = fused and _fits_kernels(data, g, state) and \
                 self._fused_update(data, g, state, options)
-            else:
+            if not done:
                 weight_decay = options.get("weight_decay", 0)
                 if weight_decay != 0 and not self.decoupled_weight_decay:
                     (decayed,) = self._scratch(data, name="weight_decay")
@@ -221,10 +221,11 @@ class Optimizer:
         raise NotImplementedError
 
     def _fused_update(self, p, g, state, options):
-        """The same update in one of optim/kernels.py's passes, weight decay included.
+        """The same update in one of optim/kernels.py's passes, weight decay included;
+        returns True, or False (having changed nothing) to leave this one to ``_update``.
         Only called when ``_fits_kernels``: ``p``, ``g`` and the state arrays C-contiguous,
         all float32 or all float64."""
-        raise NotImplementedError
+        return False
 
     def _scratch(self, p, n=1, name="work"):
         """``n`` work arrays shaped and typed like ``p``, shared by all parameters; each

@@ -92,6 +92,7 @@ class RMSprop(Optimizer):
         kernels.rmsprop(p.reshape(-1), g.reshape(-1), square_avg.reshape(-1),
                         grad_avg.reshape(-1), buf.reshape(-1), wd, wd != 0, alpha, 1.0 - alpha,
                         float(o["eps"]), momentum, float(o["lr"]))
+        return True
 
 
 def _buffer(state, key, p):

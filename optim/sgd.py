@@ -77,17 +77,19 @@ class SGD(Optimizer):
         p -= work
 
     def _fused_update(self, p, g, state, o):
+        momentum, wd = float(o["momentum"]), float(o["weight_decay"])
+        if momentum == 0:
+            state["step"] += 1
+            kernels.sgd(p.reshape(-1), g.reshape(-1), wd, wd != 0, float(o["lr"]))
+            return True
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            return False  # the first step copies the gradient into the buffer: numpy's job
         state["step"] += 1
-        momentum, dampening, wd = float(o["momentum"]), float(o["dampening"]), o["weight_decay"]
-        buf, first = kernels.unused(p.dtype), False
-        if momentum != 0:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                first = True  # the kernel fills it with the gradient
-                buf = state["momentum_buffer"] = np.empty_like(p)
-        kernels.sgd(p.reshape(-1), g.reshape(-1), buf.reshape(-1), float(wd), wd != 0,
-                    momentum, 1.0 - dampening, dampening != 0, first, bool(o["nesterov"]),
-                    float(o["lr"]))
+        kernels.sgd_momentum(p.reshape(-1), g.reshape(-1), buf.reshape(-1), wd, wd != 0,
+                             momentum, 1.0 - float(o["dampening"]), bool(o["nesterov"]),
+                             float(o["lr"]))
+        return True
 
 
 class Momentum(SGD):
