@@ -2,7 +2,10 @@
 
 Every optimizer updates ``p.data`` in place from ``p.grad`` (numpy arrays), keeping the
 parameter's dtype; parameters whose ``.grad`` is None, or that do not require grad (frozen
-with ``requires_grad_(False)``), are skipped.
+with ``requires_grad_(False)``), are skipped. The updates run as one numba pass per parameter
+(optim/kernels.py) for C-contiguous float32 and float64 parameters, compiled on the first
+step of each optimizer (a fraction of a second, then cached), and in numpy otherwise; both
+give the same bits.
 
 >>> import numpy as np, autograd as ag, optim
 >>> w = ag.Tensor(np.zeros(3), requires_grad=True)

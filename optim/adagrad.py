@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from optim import kernels
 from optim.optimizer import Optimizer
 
 
@@ -47,9 +48,7 @@ class Adagrad(Optimizer):
     def _update(self, p, g, state, o):
         step = state["step"] = state["step"] + 1
         (work,) = self._scratch(p)
-        total = state.get("sum")
-        if total is None:
-            total = state["sum"] = np.full_like(p, o["initial_accumulator_value"])
+        total = _sum(state, p, o)
         np.multiply(g, g, out=work)
         total += work
         np.sqrt(total, out=work)
@@ -57,3 +56,18 @@ class Adagrad(Optimizer):
         np.divide(g, work, out=work)
         work *= o["lr"] / (1.0 + (step - 1) * o["lr_decay"])
         p -= work
+
+    def _fused_update(self, p, g, state, o):
+        step = state["step"] = state["step"] + 1
+        wd = float(o["weight_decay"])
+        kernels.adagrad(p.reshape(-1), g.reshape(-1), _sum(state, p, o).reshape(-1), wd,
+                        wd != 0, float(o["eps"]), o["lr"] / (1.0 + (step - 1) * o["lr_decay"]))
+        return True
+
+
+def _sum(state, p, o):
+    """Adagrad's sum of squared gradients, created on ``p``'s first step."""
+    total = state.get("sum")
+    if total is None:
+        total = state["sum"] = np.full_like(p, o["initial_accumulator_value"])
+    return total

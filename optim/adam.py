@@ -5,6 +5,7 @@ import numbers
 
 import numpy as np
 
+from optim import kernels
 from optim.optimizer import Optimizer
 
 
@@ -62,11 +63,7 @@ class Adam(Optimizer):
         (work,) = self._scratch(p)
         if wd != 0 and self.decoupled_weight_decay:  # AdamW; Adam's L2 term is in g already
             p *= 1.0 - lr * wd
-        m = state.get("exp_avg")
-        if m is None:
-            m = state["exp_avg"] = np.zeros_like(p)
-            state["exp_avg_sq"] = np.zeros_like(p)
-        v = state["exp_avg_sq"]
+        m, v = _moments(state, p)
         np.subtract(g, m, out=work)  # m += (1 - beta1) (g - m), PyTorch's lerp
         work *= 1.0 - beta1
         m += work
@@ -88,6 +85,36 @@ class Adam(Optimizer):
         np.divide(m, work, out=work)
         work *= lr * bc2_sqrt / (1.0 - beta1**step)
         p -= work
+
+    def _fused_update(self, p, g, state, o):
+        step = state["step"] = state["step"] + 1
+        lr, wd, eps = o["lr"], float(o["weight_decay"]), o["eps"]
+        beta1, beta2 = o["betas"]
+        m, v = _moments(state, p)
+        decay = 1.0 - lr * wd if self.decoupled_weight_decay else 1.0  # x * 1.0 is x
+        l2 = wd != 0 and not self.decoupled_weight_decay
+        bc2_sqrt = math.sqrt(1.0 - beta2**step)  # the scalars as _update computes them
+        scalars = (1.0 - beta1, float(beta2), 1.0 - beta2, eps * bc2_sqrt,
+                   lr * bc2_sqrt / (1.0 - beta1**step))
+        if o["amsgrad"]:
+            v_max = state.get("max_exp_avg_sq")
+            if v_max is None:
+                v_max = state["max_exp_avg_sq"] = np.zeros_like(p)
+            kernels.adam_amsgrad(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
+                                 v_max.reshape(-1), wd, l2, decay, *scalars)
+        else:
+            kernels.adam(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), wd, l2,
+                         decay, *scalars)
+        return True
+
+
+def _moments(state, p):
+    """Adam's first and second moments of ``p``, created (zeros) on its first step."""
+    m = state.get("exp_avg")
+    if m is None:
+        m = state["exp_avg"] = np.zeros_like(p)
+        state["exp_avg_sq"] = np.zeros_like(p)
+    return m, state["exp_avg_sq"]
 
 
 class AdamW(Adam):

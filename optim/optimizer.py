@@ -5,6 +5,11 @@ groups, skips parameters without a gradient, adds the L2 term ``weight_decay * p
 gradient (unless the subclass decays the parameter itself, as AdamW), creates state lazily
 and marks each updated parameter as changed in place (so a graph recorded before the step
 refuses to backpropagate through the old values).
+
+Subclasses also write ``_fused_update``: the same update in one pass of a numba kernel
+(optim/kernels.py), weight decay included, bit for bit the numpy path's result. The base
+class takes it for C-contiguous float32 and float64 parameters whose gradient and state
+match them (nearly always), and the numpy ``_update`` otherwise.
 """
 
 import numbers
@@ -44,6 +49,9 @@ class Optimizer:
     # True where _update shrinks the parameter itself (AdamW's decoupled decay); otherwise
     # step() hands _update the gradient of the L2 penalty added: g + weight_decay * p.
     decoupled_weight_decay = False
+    # False: every update takes the numpy path (``_update``), as for layouts and dtypes the
+    # fused kernels do not take. Set on an instance to compare the two (tests, benchmarks).
+    use_fused_kernels = True
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
@@ -167,17 +175,22 @@ class Optimizer:
                 index += 1
                 if g is not None:
                     updates.append((p, g, options))
+        fused = self.use_fused_kernels
         for p, g, options in updates:
+            data = p.data
             state = self.state.get(p)
             if state is None:
                 state = self.state[p] = {"step": 0}
-            weight_decay = options.get("weight_decay", 0)
-            if weight_decay != 0 and not self.decoupled_weight_decay:
-                (decayed,) = self._scratch(p.data, name="weight_decay")
-                np.multiply(p.data, weight_decay, out=decayed)
-                decayed += g
-                g = decayed
-            self._update(p.data, g, state, options)
+            done = fused and _fits_kernels(data, g, state) and \
+                self._fused_update(data, g, state, options)
+            if not done:
+                weight_decay = options.get("weight_decay", 0)
+                if weight_decay != 0 and not self.decoupled_weight_decay:
+                    (decayed,) = self._scratch(data, name="weight_decay")
+                    np.multiply(data, weight_decay, out=decayed)
+                    decayed += g
+                    g = decayed
+                self._update(data, g, state, options)
             p._version[0] += 1  # changed in place: stale graphs must not reuse it
         return loss
 
@@ -207,7 +220,15 @@ class Optimizer:
         return {k: _as_python(v) for k, v in group.items() if k != "params"}
 
     def _update(self, p, g, state, options):
+        """The update in numpy: any layout, any float dtype; ``g`` includes the L2 term."""
         raise NotImplementedError
+
+    def _fused_update(self, p, g, state, options):
+        """The same update in one of optim/kernels.py's passes, weight decay included;
+        returns True, or False (having changed nothing) to leave this one to ``_update``.
+        Only called when ``_fits_kernels``: ``p``, ``g`` and the state arrays C-contiguous,
+        all float32 or all float64."""
+        return False
 
     def _scratch(self, p, n=1, name="work"):
         """``n`` work arrays shaped and typed like ``p``, shared by all parameters; each
@@ -325,8 +346,33 @@ def _from_saved(value):
     return value
 
 
+_ALREADY_PYTHON = frozenset((float, bool, str))
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _fits_kernels(p, g, state):
+    """Whether the fused kernels can update ``p``: it, ``g`` and its state arrays are
+    C-contiguous (a flat view of each is the array itself) and of one dtype, float32 or
+    float64. Anything else (a transposed parameter, float16, a float64 gradient of a
+    float32 parameter, a read-only gradient) takes the numpy path. A read-only ``g`` would
+    work but would cost every kernel another compiled specialisation."""
+    dtype = p.dtype
+    if dtype not in _KERNEL_DTYPES or g.dtype != dtype or not p.flags.c_contiguous:
+        return False
+    flags = g.flags
+    if not (flags.c_contiguous and flags.writeable):
+        return False
+    for value in state.values():
+        if isinstance(value, np.ndarray) and (value.dtype != dtype
+                                              or not value.flags.c_contiguous):
+            return False
+    return True
+
+
 def _as_python(value):
-    if isinstance(value, (bool, str)) or value is None:
+    if type(value) in _ALREADY_PYTHON or value is None:  # nearly all options, checked fast
+        return value
+    if isinstance(value, (bool, str)):
         return value
     if isinstance(value, (tuple, list)):
         return tuple(_as_python(v) for v in value)

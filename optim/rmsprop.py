@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from optim import kernels
 from optim.optimizer import Optimizer
 
 
@@ -78,6 +79,20 @@ class RMSprop(Optimizer):
         else:
             work *= lr
         p -= work
+
+    def _fused_update(self, p, g, state, o):
+        state["step"] += 1
+        alpha, momentum, wd = float(o["alpha"]), float(o["momentum"]), float(o["weight_decay"])
+        grad_avg = buf = kernels.unused(p.dtype)
+        square_avg = _buffer(state, "square_avg", p)
+        if o["centered"]:
+            grad_avg = _buffer(state, "grad_avg", p)
+        if momentum > 0:
+            buf = _buffer(state, "momentum_buffer", p)
+        kernels.rmsprop(p.reshape(-1), g.reshape(-1), square_avg.reshape(-1),
+                        grad_avg.reshape(-1), buf.reshape(-1), wd, wd != 0, alpha, 1.0 - alpha,
+                        float(o["eps"]), momentum, float(o["lr"]))
+        return True
 
 
 def _buffer(state, key, p):

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from optim import kernels
 from optim.optimizer import Optimizer
 
 
@@ -74,6 +75,21 @@ class SGD(Optimizer):
                 g = buf
         np.multiply(g, lr, out=work)
         p -= work
+
+    def _fused_update(self, p, g, state, o):
+        momentum, wd = float(o["momentum"]), float(o["weight_decay"])
+        if momentum == 0:
+            state["step"] += 1
+            kernels.sgd(p.reshape(-1), g.reshape(-1), wd, wd != 0, float(o["lr"]))
+            return True
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            return False  # the first step copies the gradient into the buffer: numpy's job
+        state["step"] += 1
+        kernels.sgd_momentum(p.reshape(-1), g.reshape(-1), buf.reshape(-1), wd, wd != 0,
+                             momentum, 1.0 - float(o["dampening"]), bool(o["nesterov"]),
+                             float(o["lr"]))
+        return True
 
 
 class Momentum(SGD):
