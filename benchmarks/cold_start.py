@@ -10,7 +10,7 @@ environment is this process's), so nothing compiled before counts:
    28x28 images, cross-entropy, backward, Adam), a second step, and the first evaluation
    batch (1000 images, no_grad: the training command's test pass);
 2. warm: the same in a second process on the cache the first one filled;
-3. after ``python -m ops.kernels.warm --dtypes float32`` on another empty cache: the same.
+3. after ``python -m autograd.warm --dtypes float32`` on another empty cache: the same.
 
 Each phase reports wall seconds, CPU seconds (all threads) and the CPU seconds spent in
 numba's compiler (timed by a listener on numba's "numba:compile" events): compiling is
@@ -124,9 +124,9 @@ def main(argv=None):
         cold, warmed = Path(tmp, "cold"), Path(tmp, "warmed")
         results["cold"] = probe(str(cold))
         results["warm (second process)"] = probe(str(cold))
-        _, wall, cpu = _run([sys.executable, "-m", "ops.kernels.warm", "--dtypes", "float32"],
+        _, wall, cpu = _run([sys.executable, "-m", "autograd.warm", "--dtypes", "float32"],
                             str(warmed))
-        results["after python -m ops.kernels.warm"] = probe(str(warmed))
+        results["after python -m autograd.warm"] = probe(str(warmed))
         train = {}
         if args.train:
             data, runs = Path(tmp, "data"), Path(tmp, "runs")
@@ -151,7 +151,7 @@ def main(argv=None):
         cells = [f"{r[phase][0]:.2f} / {r[phase][1]:.2f} / {r[phase][2]:.2f}"
                  for r in results.values()]
         print(f"| {phase} | " + " | ".join(cells) + " |")
-    print(f"\npython -m ops.kernels.warm --dtypes float32 on an empty cache: {wall:.1f} s wall, "
+    print(f"\npython -m autograd.warm --dtypes float32 on an empty cache: {wall:.1f} s wall, "
           f"{cpu:.1f} s CPU")
     for name, (t_wall, t_cpu) in train.items():
         print(f"python -m autograd.train --model cnn --limit 2000 --epochs 1, {name}: "

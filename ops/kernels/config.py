@@ -1,6 +1,6 @@
 """numba options, in one place for every kernel.
 
-``cache=True`` so a second process starts warm (``python -m ops.kernels.warm`` fills the
+``cache=True`` so a second process starts warm (``python -m autograd.warm`` fills the
 cache once, after install). ``nogil=True`` so that ops/kernels/policy.py can run a kernel
 on several threads at once. No ``parallel=True``: policy.py says why. ``fastmath`` stays
 off: it lets LLVM reorder sums and assume no NaN/inf, which would make kernels disagree

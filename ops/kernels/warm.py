@@ -11,6 +11,9 @@ that sets another ``NUMBA_CACHE_DIR`` has a cache of its own to warm.
 
 The kernels are reached through the public ops on tiny inputs, so that they compile for
 exactly the argument types the ops pass them.
+
+The optimizers' fused updates sit a layer above the op library: ``python -m autograd.warm``
+compiles these kernels and those.
 """
 
 import argparse

@@ -48,3 +48,25 @@ def test_command_line(capsys):
     assert warm.main(["--dtypes", "float64"]) == 0
     out = capsys.readouterr().out
     assert "pooling" in out and "float64" in out and "done in" in out
+
+
+OPTIMIZER_PROBE = r"""
+import json
+from numba.core.registry import CPUDispatcher
+from autograd import warm
+import optim.kernels
+
+warm.warm(["float32"])
+print(json.dumps({name: any(str(getattr(arg, "dtype", "")) == "float32"
+                            for sig in obj.signatures for arg in sig)
+                  for name, obj in vars(optim.kernels).items()
+                  if isinstance(obj, CPUDispatcher)}))
+"""
+
+
+def test_the_warm_command_compiles_every_optimizer_kernel():
+    done = subprocess.run([sys.executable, "-c", OPTIMIZER_PROBE], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    compiled = json.loads(done.stdout.splitlines()[-1])
+    assert compiled and all(compiled.values()), compiled
