@@ -85,7 +85,12 @@ def check_same(first, second, outputs_first, outputs_second):
                               else "other values in the second")
                     differ(i, b, f"input {j} was {_source_text(sa)} in the first call and "
                                  f"{second}")
-            for key in a.params.keys() | b.params.keys():
+            if a.param_sources.keys() != b.param_sources.keys() or not all(
+                    _same_source(a.param_sources[k], b.param_sources[k])
+                    for k in a.param_sources):
+                differ(i, b, "an array parameter came from another argument or op")
+            bound = {k if isinstance(k, str) else k[0] for k in b.param_sources}
+            for key in (a.params.keys() | b.params.keys()) - bound:
                 if not _same_value(a.params.get(key), b.params.get(key)):
                     differ(i, b, f"parameter {key!r} changed from "
                                  f"{_describe(a.params.get(key))} to "
@@ -125,6 +130,20 @@ def _source_text(s):
     if s.kind == "cap":
         return f"{_describe(s.value)} from outside the step"
     return f"the constant {_describe(s.value)}"
+
+
+def _bind_params(params, param_getters, vals):
+    """The op's params with its array params read from this replay's slots."""
+    params = dict(params)
+    for key, (_, slot) in param_getters:
+        if isinstance(key, str):
+            params[key] = vals[slot]
+        else:
+            name, i = key
+            items = list(params[name])
+            items[i] = vals[slot]
+            params[name] = type(params[name])(items)
+    return params
 
 
 def _reach(ops, root):
@@ -210,8 +229,10 @@ class Program:
                 getters = tuple(_getter(s, n_leaves) for s in e.sources)
                 getters = tuple(("const", _operand(e.op.name, g[1])) if g[0] == "const"
                                 else g for g in getters)
+                param_getters = tuple((key, _getter(src, n_leaves))
+                                      for key, src in e.param_sources.items())
                 self.steps.append(("op", n_leaves + k, e.op, getters, e.params, e.needs,
-                                   k in keep_ctx))
+                                   k in keep_ctx, param_getters))
                 k += 1
             elif isinstance(e, BackwardEvent):
                 self.steps.append(("backward",) + self._backward_plan(events, i, e, leaves))
@@ -289,7 +310,7 @@ class Program:
         k = 0
         for i, e in enumerate(events):
             if isinstance(e, OpEvent):
-                for s in e.sources:
+                for s in list(e.sources) + list(e.param_sources.values()):
                     g = _getter(s, self.n_leaves)
                     if g[0] == "slot" and g[1] >= self.n_leaves:
                         last[g[1]] = i
@@ -352,9 +373,11 @@ class Program:
         for step in self.steps:
             kind = step[0]
             if kind == "op":
-                _, slot, op, getters, params, needs, keep = step
+                _, slot, op, getters, params, needs, keep, param_getters = step
                 inputs = tuple(vals[g[1]] if g[0] == "slot" else
                                (g[1].data if g[0] == "cap" else g[1]) for g in getters)
+                if param_getters:
+                    params = _bind_params(params, param_getters, vals)
                 out, saved = op.forward(*inputs, **params)
                 if out.__class__ is not np.ndarray:
                     out = np.asarray(out)

@@ -50,10 +50,14 @@ class Source:
 class OpEvent:
     """(The output itself is not kept: a tape outlives its trace, the activations must not.)"""
 
-    __slots__ = ("op", "sources", "params", "shape", "dtype", "recorded", "needs", "where")
+    __slots__ = ("op", "sources", "params", "param_sources", "shape", "dtype", "recorded",
+                 "needs", "where")
 
-    def __init__(self, op, sources, params, out, recorded, needs, where):
+    def __init__(self, op, sources, params, param_sources, out, recorded, needs, where):
         self.op, self.sources, self.params = op, sources, params
+        # Array params that are arguments or op outputs (embedding's indices, an index
+        # array): key (name, or (name, position) inside a tuple) -> Source, read at replay.
+        self.param_sources = param_sources
         self.shape, self.dtype = out.shape, out.dtype
         self.recorded, self.needs, self.where = recorded, needs, where
 
@@ -124,7 +128,15 @@ class Tracer:
         self.sources[id(out.data)] = Source("tmp", self.n_ops)
         self.n_ops += 1
         self.keep.append(out.data)
-        self.events.append(OpEvent(op, sources, dict(params), out, recorded, needs, _where()))
+        param_sources = {}
+        for name, value in params.items():
+            items = enumerate(value) if isinstance(value, (tuple, list)) else [(None, value)]
+            for i, item in items:
+                src = self.source(item) if isinstance(item, (Tensor, np.ndarray)) else None
+                if src is not None and src.kind in ("arg", "tmp"):
+                    param_sources[name if i is None else (name, i)] = src
+        self.events.append(OpEvent(op, sources, dict(params), param_sources, out, recorded,
+                                   needs, _where()))
 
     def record_backward(self, roots, seeds, retain_graph, create_graph, targets):
         if targets is not None:

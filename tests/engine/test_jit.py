@@ -260,3 +260,25 @@ def test_a_compiled_step_keeps_no_activations_between_calls():
     finally:
         tracemalloc.stop()
     assert held < 4e6, f"{held / 1e6:.1f} MB still held after the calls"
+
+
+def test_array_parameters_taken_from_arguments_are_read_at_every_call():
+    """embedding's indices and an index array are op parameters, not inputs: a replay must
+    read them from the call's arguments (the language models depend on it)."""
+    weight = Tensor(np.arange(12.0).reshape(6, 2), requires_grad=True)
+
+    @ag.jit
+    def step(ids, rows):
+        weight.grad = None
+        out = ops.embedding(ids, weight)[rows]
+        (out * out).sum().backward()
+        return out
+
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        ids, rows = rng.integers(0, 6, (3, 4)), rng.integers(0, 3, 2)
+        got = step(ids, rows)
+        np.testing.assert_array_equal(got.data, weight.data[ids][rows])
+        want = np.zeros_like(weight.data)
+        np.add.at(want, ids[rows], 2 * weight.data[ids][rows])
+        np.testing.assert_array_equal(weight.grad, want)
