@@ -15,6 +15,7 @@ import numpy as np
 
 from autograd.core.grad_mode import is_grad_enabled
 from autograd.core.tensor import Tensor
+from autograd.jit import trace as tracing
 from autograd.jit.plan import Program, check_same
 from autograd.jit.trace import Tracer, TraceError
 
@@ -127,6 +128,8 @@ class jit:
         return self if obj is None else functools.partial(self.__call__, obj)
 
     def __call__(self, *args, **kwargs):
+        if tracing.ACTIVE is not None:  # inside another compiled step's trace: be traced too
+            return self.fn(*args, **kwargs)
         leaves = []
         structure = _flatten((args, kwargs), leaves)
         key = (_structure_key(structure), tuple(_leaf_key(x) for x in leaves),

@@ -357,6 +357,10 @@ class Program:
             data = t.data
             if data.shape != shape or data.dtype != dtype or t.requires_grad != requires_grad:
                 return False
+            if requires_grad and (t._hooks or getattr(t, "_post_hooks", None)):
+                raise TraceError(f"autograd.jit: a tensor of shape {t.shape} the compiled "
+                                 "step reads got gradient hooks after it was compiled; a "
+                                 "compiled step does not run them")
         return True
 
     def run(self, leaves):

@@ -282,3 +282,22 @@ def test_array_parameters_taken_from_arguments_are_read_at_every_call():
         want = np.zeros_like(weight.data)
         np.add.at(want, ids[rows], 2 * weight.data[ids][rows])
         np.testing.assert_array_equal(weight.grad, want)
+
+
+def test_a_compiled_function_called_inside_another_one_is_traced_into_it():
+    w = Tensor(np.array([2.0]), requires_grad=True)
+    inner = ag.jit(lambda x: ops.tanh(x * w))
+    for _ in range(3):
+        inner(Tensor(np.ones(1)))  # compiled on its own first
+
+    @ag.jit
+    def outer(x):
+        w.grad = None
+        (inner(x) * 3.0).sum().backward()
+
+    for i in range(4):
+        outer(Tensor(np.array([0.1 * i])))
+        np.testing.assert_allclose(w.grad, 3 * 0.1 * i / np.cosh(0.2 * i) ** 2, rtol=1e-12)
+    w.register_post_accumulate_grad_hook(lambda t: None)
+    with pytest.raises(ag.TraceError, match="got gradient hooks after it was compiled"):
+        outer(Tensor(np.array([0.5])))
