@@ -104,17 +104,21 @@ def _convolve(x, w, b, geometry):
             out += bias
         return out, tiles
     w3 = _weight_matrix(w, groups)  # (G, O/G, C/G*kh*kw)
+    k = w3.shape[2]
     out = workspace.empty((n, o, oh, ow), dtype)
-    chunks = policy.batch_chunks(n, w3.shape[2] * groups * oh * ow * dtype.itemsize)
+    out4 = out.reshape(n, groups, o // groups, oh * ow)  # (N, O, oh, ow) -> (N, G, O/G, oh*ow)
+    chunks = policy.batch_chunks(n, k * groups * oh * ow * dtype.itemsize)
     cols = None
     for n0, n1 in chunks:
         cols = _unfold(x[n0:n1], geometry.kernel, stride, padding, dilation, groups)
-        prod = stacked_gemm(w3, cols)  # (G, O/G, C/G*kh*kw) @ (G, C/G*kh*kw, nb*oh*ow)
-        prod = prod.reshape(o, n1 - n0, oh, ow).transpose(1, 0, 2, 3)  # -> (nb, O, oh, ow)
-        if bias is None:
-            out[n0:n1] = prod
-        else:
-            np.add(prod, bias, out=out[n0:n1])
+        cols4 = cols.reshape(groups, k, n1 - n0, oh * ow)  # (G, K, nb*oh*ow) -> (G, K, nb, oh*ow)
+        for gi in range(groups):
+            # (O/G, K) @ (nb, K, oh*ow) -> (nb, O/G, oh*ow): one BLAS call per sample, each
+            # reading its strided block of the columns and writing its own NCHW block, so
+            # the output needs no transposing copy.
+            np.matmul(w3[gi], cols4[gi].transpose(1, 0, 2), out=out4[n0:n1, gi])
+    if bias is not None:
+        out += bias
     return out, (cols if len(chunks) == 1 else None)
 
 
@@ -280,11 +284,16 @@ def _transpose_convolve(y, w, b, geometry, out_size):
     else:
         # (G, O/G, C/G*kh*kw) -> (G, C/G*kh*kw, O/G), a small copy BLAS reads row by row
         wt = np.ascontiguousarray(_weight_matrix(w, groups).transpose(0, 2, 1))
+        k, positions = wt.shape[1], full[0] * full[1]
+        y4 = y.reshape(n, groups, wt.shape[2], positions)  # (N, O, oh, ow) -> (N, G, O/G, oh*ow)
         out = workspace.empty((n, c) + out_size, dtype)
-        bytes_per_sample = wt.shape[1] * groups * full[0] * full[1] * dtype.itemsize
-        for n0, n1 in policy.batch_chunks(n, bytes_per_sample):
-            cols = stacked_gemm(wt, _channels_first(y[n0:n1], groups))  # (G, C/G*kh*kw, nb*oh*ow)
-            cols = cols.reshape((c,) + w.shape[2:] + (n1 - n0,) + full)  # (C, kh, kw, nb, oh, ow)
+        for n0, n1 in policy.batch_chunks(n, k * groups * positions * dtype.itemsize):
+            cols = workspace.empty((c,) + w.shape[2:] + (n1 - n0,) + full, dtype)
+            cols4 = cols.reshape(groups, k, n1 - n0, positions)  # (C, kh, kw, nb, oh, ow) -> (G, K, nb, oh*ow)
+            for gi in range(groups):
+                # (K, O/G) @ (nb, O/G, oh*ow) -> (nb, K, oh*ow), one BLAS call per sample
+                # reading y in its NCHW layout and writing a strided block of the columns
+                np.matmul(wt[gi], y4[n0:n1, gi], out=cols4[gi].transpose(1, 0, 2))
             col2im(cols, out_size, stride, padding, dilation, out=out[n0:n1])
     if b is not None:
         out += b.reshape(c, 1, 1)
@@ -349,17 +358,38 @@ def conv2d_weight_grad_forward(x, y, /, kernel_size, stride=1, padding=0, dilati
         tiles = (unfolded if _reusable(unfolded, (16, x.shape[1], n * th * tw), dtype)
                  else winograd.input_tiles(x, padding, (th, tw)))
         return winograd.weight_grad(y, tiles), geometry
-    k = w_shape[1] * geometry.kernel[0] * geometry.kernel[1]
-    if _reusable(unfolded, (groups, k, n * full[0] * full[1]), dtype):
-        # (G, O/G, N*oh*ow) @ (G, N*oh*ow, C/G*kh*kw)
-        gw = stacked_gemm_nt(_channels_first(y, groups), unfolded)
+    k, positions = w_shape[1] * geometry.kernel[0] * geometry.kernel[1], full[0] * full[1]
+    if _reusable(unfolded, (groups, k, n * positions), dtype):
+        gw = _weight_product(y, unfolded, groups)
         return gw.reshape(w_shape), geometry  # (G, O/G, C/G*kh*kw) -> (O, C/G, kh, kw)
     gw = np.zeros((groups, w_shape[0] // groups, k), dtype=dtype)  # (G, O/G, C/G*kh*kw)
-    for n0, n1 in policy.batch_chunks(n, k * groups * full[0] * full[1] * dtype.itemsize):
+    for n0, n1 in policy.batch_chunks(n, k * groups * positions * dtype.itemsize):
         cols = _unfold(x[n0:n1], geometry.kernel, stride, padding, dilation, groups)
-        y2 = _channels_first(y[n0:n1], groups)  # (G, O/G, nb*oh*ow)
-        gw += stacked_gemm_nt(y2, cols)  # @ (G, nb*oh*ow, C/G*kh*kw)
+        gw += _weight_product(y[n0:n1], cols, groups)
     return gw.reshape(w_shape), geometry  # (G, O/G, C/G*kh*kw) -> (O, C/G, kh, kw)
+
+
+def _weight_product(y, cols, groups):
+    """y (nb, O, oh, ow), x's columns cols (G, K, nb*oh*ow) -> (G, O/G, K), K = C/G*kh*kw:
+    the sum over samples and positions of y times the columns.
+
+    The sum runs over (sample, position), which is one index of the columns but two of y
+    (NCHW). With few rows of columns, per-sample products (O/G, oh*ow) @ (oh*ow, K) summed
+    over the batch read y as it is, and their (nb, O/G, K) partial sums are small; with many,
+    one GEMM over a channel-first copy of y wins (policy.weight_grad_per_sample).
+    """
+    nb, o, oh, ow = y.shape
+    k = cols.shape[1]
+    if not policy.weight_grad_per_sample(k, oh * ow):
+        # (G, O/G, nb*oh*ow) @ (G, nb*oh*ow, K)
+        return stacked_gemm_nt(_channels_first(y, groups), cols)
+    y4 = y.reshape(nb, groups, o // groups, oh * ow)  # (nb, O, oh, ow) -> (nb, G, O/G, oh*ow)
+    cols4 = cols.reshape(groups, k, nb, oh * ow)  # (G, K, nb*oh*ow) -> (G, K, nb, oh*ow)
+    gw = np.empty((groups, o // groups, k), y.dtype)
+    for gi in range(groups):
+        # (nb, O/G, oh*ow) @ (nb, oh*ow, K) -> (nb, O/G, K), summed over nb
+        np.sum(np.matmul(y4[:, gi], cols4[gi].transpose(1, 2, 0)), axis=0, out=gw[gi])
+    return gw
 
 
 def conv2d_weight_grad_vjp(g, ctx):

@@ -189,6 +189,34 @@ def test_batch_chunks_match_one_chunk(monkeypatch, chunk_bytes, parallel):
         np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("chunk_bytes", [None, 1])
+@pytest.mark.parametrize("ratio", [0.0, float("inf")])
+def test_weight_grad_per_sample_and_one_gemm_agree(monkeypatch, ratio, chunk_bytes):
+    # conv2d_weight_grad sums per-sample products (ratio inf) or makes one GEMM of a
+    # channel-first copy of y (ratio 0); both against the direct loops, grouped and strided,
+    # with the forward's columns reused (one chunk) and unfolded again (a sample a chunk)
+    monkeypatch.setattr(policy, "WEIGHT_GRAD_PER_SAMPLE_RATIO", ratio)
+    if chunk_bytes is not None:
+        monkeypatch.setattr(policy, "CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(13)
+    x, w = rng.standard_normal((3, 4, 7, 6)), rng.standard_normal((6, 2, 3, 2))
+    params = {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 2), "groups": 2}
+    xt, wt = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    out = ops.conv2d(xt, wt, **params)
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+    # <g, conv(x, w)> is linear in w: its gradient in w[i] is <g, conv(x, e_i)>
+    expected = np.zeros(w.size)
+    for i in range(w.size):
+        e = np.zeros(w.size)
+        e[i] = 1.0
+        expected[i] = np.sum(g * naive.conv2d(x, e.reshape(w.shape), **params))
+    np.testing.assert_allclose(wt.grad, expected.reshape(w.shape), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(xt.grad, naive.conv_transpose2d(
+        g, w, stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2),
+        rtol=1e-10, atol=1e-12)
+
+
 def test_second_order_in_chunks(monkeypatch):
     monkeypatch.setattr(policy, "CHUNK_BYTES", 1)
     rng = np.random.default_rng(6)
