@@ -48,6 +48,9 @@ MIN_PARALLEL_WORK = {
     "pool": 1 << 15,  # elements of the input (or of its gradient)
     "winograd": 1 << 16,  # tile elements
     "batched_matmul": 1 << 20,  # flops
+    # elements (relu and its gradient, ops/kernels/activation.py): memory-bound loops that
+    # a second thread did not speed up at the CNN's sizes (up to 1.6M elements) on 2 cores
+    "elementwise": 1 << 22,
 }
 # Chunks per thread: more than one, so that a thread the OS has descheduled on a busy
 # machine leaves its share to the others instead of holding up the call.
