@@ -36,11 +36,14 @@ writing fresh pages. Thresholds, chunk sizes and the kernels' threads are
 ops/kernels/policy.py's; benchmarks/README.md has the measurements behind these choices.
 """
 
+import contextlib
+import threading
+
 import numpy as np
 
 from autograd.core.registry import call, defop
 from ops.conv_geometry import conv_geometry, integer, pair, real_arrays, transpose_geometry
-from ops.kernels import policy, winograd, workspace
+from ops.kernels import layout, policy, winograd, workspace
 from ops.kernels.im2col import col2im, im2col
 from ops.kernels.matmul import stacked_gemm, stacked_gemm_nt
 
@@ -48,12 +51,35 @@ __all__ = ["conv1d", "conv2d", "conv_transpose2d"]
 
 
 # --- array helpers (ndarrays only) ----------------------------------------------------
+# conv2d's VJP hands g to conv_transpose2d and to conv2d_weight_grad, and each may copy it
+# channel-first. Inside _sharing_channels_first the first copy is kept here (per thread)
+# and the second call gets it: the same memory, shape and strides, unchanged in between.
+_shared = threading.local()
+
+
 def _channels_first(y, groups):
     """(N, O, oh, ow) -> (G, O/G, N*oh*ow), a contiguous copy."""
+    key = (y.__array_interface__["data"][0], y.shape, y.strides, y.dtype, groups)
+    memo = getattr(_shared, "memo", None)
+    if memo is not None and memo[0] == key:
+        return memo[1]
     n, o, oh, ow = y.shape
     out = workspace.empty((o, n, oh, ow), y.dtype)
     np.copyto(out, y.transpose(1, 0, 2, 3))  # (N, O, oh, ow) -> (O, N, oh, ow)
-    return out.reshape(groups, o // groups, n * oh * ow)
+    out = out.reshape(groups, o // groups, n * oh * ow)
+    if memo is not None:
+        _shared.memo = (key, out)
+    return out
+
+
+@contextlib.contextmanager
+def _sharing_channels_first():
+    """Within the block, _channels_first copies an array once (see _shared)."""
+    _shared.memo = (None, None)
+    try:
+        yield
+    finally:
+        _shared.memo = None
 
 
 def _weight_matrix(w, groups):
@@ -104,20 +130,28 @@ def _convolve(x, w, b, geometry):
             out += bias
         return out, tiles
     w3 = _weight_matrix(w, groups)  # (G, O/G, C/G*kh*kw)
-    k = w3.shape[2]
+    k, positions = w3.shape[2], oh * ow
     out = workspace.empty((n, o, oh, ow), dtype)
-    out4 = out.reshape(n, groups, o // groups, oh * ow)  # (N, O, oh, ow) -> (N, G, O/G, oh*ow)
-    chunks = policy.batch_chunks(n, k * groups * oh * ow * dtype.itemsize)
+    out4 = out.reshape(n, groups, o // groups, positions)  # (N, O, oh, ow) -> (N, G, O/G, oh*ow)
+    per_sample = policy.gemm_per_sample(o // groups, k, positions)
+    chunks = policy.batch_chunks(n, k * groups * positions * dtype.itemsize)
     cols = None
     for n0, n1 in chunks:
         cols = _unfold(x[n0:n1], geometry.kernel, stride, padding, dilation, groups)
-        cols4 = cols.reshape(groups, k, n1 - n0, oh * ow)  # (G, K, nb*oh*ow) -> (G, K, nb, oh*ow)
-        for gi in range(groups):
-            # (O/G, K) @ (nb, K, oh*ow) -> (nb, O/G, oh*ow): one BLAS call per sample, each
-            # reading its strided block of the columns and writing its own NCHW block, so
-            # the output needs no transposing copy.
-            np.matmul(w3[gi], cols4[gi].transpose(1, 0, 2), out=out4[n0:n1, gi])
-    if bias is not None:
+        if per_sample:
+            # (G, K, nb*oh*ow) -> (G, K, nb, oh*ow)
+            cols4 = cols.reshape(groups, k, n1 - n0, positions)
+            for gi in range(groups):
+                # (O/G, K) @ (nb, K, oh*ow) -> (nb, O/G, oh*ow): one BLAS call per sample,
+                # each reading its strided block of the columns and writing its own NCHW
+                # block, so the output needs no transposing copy.
+                np.matmul(w3[gi], cols4[gi].transpose(1, 0, 2), out=out4[n0:n1, gi])
+        else:
+            prod = stacked_gemm(w3, cols)  # (G, O/G, K) @ (G, K, nb*oh*ow) -> (G, O/G, nb*oh*ow)
+            # (O, nb, oh*ow) -> (nb, O, oh*ow), the bias added on the way
+            layout.nchw_from_channels_first(prod.reshape(o, n1 - n0, positions), b,
+                                            out[n0:n1].reshape(n1 - n0, o, positions))
+    if per_sample and bias is not None:
         out += bias
     return out, (cols if len(chunks) == 1 else None)
 
@@ -132,12 +166,13 @@ def _conv_vjp(g, x, w, geometry, unfolded, needs):
         ch, cw = geometry.crop
         g = np.pad(g, ((0, 0), (0, 0), (ch, 0), (cw, 0)))  # -> (N, O, oh, ow)
     gx = gw = gb = None
-    if needs[0]:
-        gx = call(conv_transpose2d, g, w, None, **geometry.params,
-                  output_padding=geometry.output_padding(x.shape[2:]))
-    if needs[1]:
-        gw = call(conv2d_weight_grad, x, g, kernel_size=geometry.kernel, **geometry.params,
-                  unfolded=unfolded)
+    with _sharing_channels_first():
+        if needs[0]:
+            gx = call(conv_transpose2d, g, w, None, **geometry.params,
+                      output_padding=geometry.output_padding(x.shape[2:]))
+        if needs[1]:
+            gw = call(conv2d_weight_grad, x, g, kernel_size=geometry.kernel,
+                      **geometry.params, unfolded=unfolded)
     if needs[2]:
         gb = g.sum(axis=(0, 2, 3))
     return gx, gw, gb
@@ -285,15 +320,24 @@ def _transpose_convolve(y, w, b, geometry, out_size):
         # (G, O/G, C/G*kh*kw) -> (G, C/G*kh*kw, O/G), a small copy BLAS reads row by row
         wt = np.ascontiguousarray(_weight_matrix(w, groups).transpose(0, 2, 1))
         k, positions = wt.shape[1], full[0] * full[1]
-        y4 = y.reshape(n, groups, wt.shape[2], positions)  # (N, O, oh, ow) -> (N, G, O/G, oh*ow)
+        per_sample = policy.gemm_per_sample(k, wt.shape[2], positions)
         out = workspace.empty((n, c) + out_size, dtype)
         for n0, n1 in policy.batch_chunks(n, k * groups * positions * dtype.itemsize):
-            cols = workspace.empty((c,) + w.shape[2:] + (n1 - n0,) + full, dtype)
-            cols4 = cols.reshape(groups, k, n1 - n0, positions)  # (C, kh, kw, nb, oh, ow) -> (G, K, nb, oh*ow)
-            for gi in range(groups):
-                # (K, O/G) @ (nb, O/G, oh*ow) -> (nb, K, oh*ow), one BLAS call per sample
-                # reading y in its NCHW layout and writing a strided block of the columns
-                np.matmul(wt[gi], y4[n0:n1, gi], out=cols4[gi].transpose(1, 0, 2))
+            if per_sample:
+                cols = workspace.empty((c,) + w.shape[2:] + (n1 - n0,) + full, dtype)
+                # (C, kh, kw, nb, oh, ow) -> (G, K, nb, oh*ow)
+                cols4 = cols.reshape(groups, k, n1 - n0, positions)
+                # (nb, O, oh, ow) -> (nb, G, O/G, oh*ow)
+                y4 = y[n0:n1].reshape(n1 - n0, groups, wt.shape[2], positions)
+                for gi in range(groups):
+                    # (K, O/G) @ (nb, O/G, oh*ow) -> (nb, K, oh*ow), one BLAS call per
+                    # sample reading y as it is and writing a strided block of the columns
+                    np.matmul(wt[gi], y4[:, gi], out=cols4[gi].transpose(1, 0, 2))
+            else:
+                # (G, K, O/G) @ (G, O/G, nb*oh*ow) -> (G, K, nb*oh*ow)
+                cols = stacked_gemm(wt, _channels_first(y[n0:n1], groups))
+                # (G, K, nb*oh*ow) -> (C, kh, kw, nb, oh, ow)
+                cols = cols.reshape((c,) + w.shape[2:] + (n1 - n0,) + full)
             col2im(cols, out_size, stride, padding, dilation, out=out[n0:n1])
     if b is not None:
         out += b.reshape(c, 1, 1)
@@ -374,13 +418,13 @@ def _weight_product(y, cols, groups):
     the sum over samples and positions of y times the columns.
 
     The sum runs over (sample, position), which is one index of the columns but two of y
-    (NCHW). With few rows of columns, per-sample products (O/G, oh*ow) @ (oh*ow, K) summed
-    over the batch read y as it is, and their (nb, O/G, K) partial sums are small; with many,
-    one GEMM over a channel-first copy of y wins (policy.weight_grad_per_sample).
+    (NCHW). Small per-sample products (O/G, oh*ow) @ (oh*ow, K), summed over the batch, read
+    y as it is; larger ones make one GEMM over a channel-first copy of y
+    (policy.gemm_per_sample).
     """
     nb, o, oh, ow = y.shape
     k = cols.shape[1]
-    if not policy.weight_grad_per_sample(k, oh * ow):
+    if not policy.gemm_per_sample(o // groups, k, oh * ow):
         # (G, O/G, nb*oh*ow) @ (G, nb*oh*ow, K)
         return stacked_gemm_nt(_channels_first(y, groups), cols)
     y4 = y.reshape(nb, groups, o // groups, oh * ow)  # (nb, O, oh, ow) -> (nb, G, O/G, oh*ow)

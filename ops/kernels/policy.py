@@ -37,7 +37,7 @@ import numba
 import numpy as np
 
 __all__ = ["batch_chunks", "get_num_threads", "run", "set_num_threads", "use_numba_batched",
-           "use_winograd", "weight_grad_per_sample"]
+           "use_winograd", "gemm_per_sample"]
 
 # --- threads --------------------------------------------------------------------------
 # Below this much work (elements, or flops for matmul) a call runs on the calling thread
@@ -51,6 +51,7 @@ MIN_PARALLEL_WORK = {
     # elements (relu and its gradient, ops/kernels/activation.py): memory-bound loops that
     # a second thread did not speed up at the CNN's sizes (up to 1.6M elements) on 2 cores
     "elementwise": 1 << 22,
+    "layout": 1 << 18,  # elements (ops/kernels/layout.py)
 }
 # Chunks per thread: more than one, so that a thread the OS has descheduled on a busy
 # machine leaves its share to the others instead of holding up the call.
@@ -237,17 +238,20 @@ def use_numba_batched(a, b):
             and a.shape[0] >= threads)
 
 
-# --- convolution weight gradient: per-sample products or one GEMM -----------------------
-# conv2d_weight_grad sums y (N, O, oh*ow) times x's columns (K, N*oh*ow) over samples and
-# positions. Per-sample GEMMs read y as it is but write N partial (O, K) sums; one GEMM
-# needs a channel-first copy of y. Per-sample wins while K is this small a fraction of the
-# positions of a sample (batch 64, one thread: K = 9 against 784 positions 5.7x faster, the
-# CNN's first layer; K = 27 against 196, 2x; between 0.1 and 0.7 the two are within 5%;
-# K = 288 against 196, 1.2x slower, the CNN's second layer).
-WEIGHT_GRAD_PER_SAMPLE_RATIO = 0.25
+# --- convolution GEMMs: one per sample, or one over the batch ---------------------------
+# A convolution's GEMMs can run one per sample, (O, K) @ (K, oh*ow), which reads and writes
+# NCHW as it is, or one over the whole batch, (O, K) @ (K, N*oh*ow), whose channel-first
+# operand or result needs a transposing copy. OpenBLAS runs a GEMM with m*n*k at most this
+# many on the calling thread alone; larger ones wake its threads, and then N small calls
+# mean N waits for the slowest thread, which fell apart on the loaded 2-core machine (conv
+# 32->64 at 14x14, batch 64, 2 threads: median 44 ms per forward against 18 ms for one
+# GEMM and the copy, though 5.1 against 6.7 ms at the quietest tenth). At or below it the
+# per-sample calls were as fast or faster everywhere measured (conv 1->32 at 28x28: 1.2
+# against 2.3 ms forward, 0.5 against 2.8 ms weight gradient), the copy saved.
+PER_SAMPLE_GEMM_MAX_MNK = 1 << 18
 
 
-def weight_grad_per_sample(k, positions):
-    """Whether the weight gradient of a convolution with K = C/G*kh*kw rows of columns and
-    ``positions`` = oh*ow outputs per sample runs as per-sample GEMMs (see above)."""
-    return k <= WEIGHT_GRAD_PER_SAMPLE_RATIO * positions
+def gemm_per_sample(m, k, positions):
+    """Whether a convolution's GEMMs, (m, k) @ (k, positions) for each sample or its
+    transpose for the weight gradient, run one per sample (see above)."""
+    return m * k * positions <= PER_SAMPLE_GEMM_MAX_MNK

@@ -190,19 +190,22 @@ def test_batch_chunks_match_one_chunk(monkeypatch, chunk_bytes, parallel):
 
 
 @pytest.mark.parametrize("chunk_bytes", [None, 1])
-@pytest.mark.parametrize("ratio", [0.0, float("inf")])
-def test_weight_grad_per_sample_and_one_gemm_agree(monkeypatch, ratio, chunk_bytes):
-    # conv2d_weight_grad sums per-sample products (ratio inf) or makes one GEMM of a
-    # channel-first copy of y (ratio 0); both against the direct loops, grouped and strided,
-    # with the forward's columns reused (one chunk) and unfolded again (a sample a chunk)
-    monkeypatch.setattr(policy, "WEIGHT_GRAD_PER_SAMPLE_RATIO", ratio)
+@pytest.mark.parametrize("largest", [0, float("inf")])
+def test_per_sample_and_one_gemm_agree(monkeypatch, largest, chunk_bytes):
+    # the GEMMs of conv2d, of its input gradient and of its weight gradient run one per
+    # sample (largest inf) or one over the batch with channel-first copies (largest 0);
+    # both against the direct loops, grouped and strided, with the forward's columns reused
+    # (one chunk) and unfolded again (a sample a chunk)
+    monkeypatch.setattr(policy, "PER_SAMPLE_GEMM_MAX_MNK", largest)
     if chunk_bytes is not None:
         monkeypatch.setattr(policy, "CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(13)
-    x, w = rng.standard_normal((3, 4, 7, 6)), rng.standard_normal((6, 2, 3, 2))
+    x, w, b = (rng.standard_normal(s) for s in ((3, 4, 7, 6), (6, 2, 3, 2), (6,)))
     params = {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 2), "groups": 2}
-    xt, wt = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
-    out = ops.conv2d(xt, wt, **params)
+    xt, wt, bt = (Tensor(a, requires_grad=True) for a in (x, w, b))
+    out = ops.conv2d(xt, wt, bt, **params)
+    np.testing.assert_allclose(out.data, naive.conv2d(x, w, b, **params), rtol=1e-10,
+                               atol=1e-12)
     g = rng.standard_normal(out.shape)
     out.backward(g)
     # <g, conv(x, w)> is linear in w: its gradient in w[i] is <g, conv(x, e_i)>
@@ -215,6 +218,28 @@ def test_weight_grad_per_sample_and_one_gemm_agree(monkeypatch, ratio, chunk_byt
     np.testing.assert_allclose(xt.grad, naive.conv_transpose2d(
         g, w, stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2),
         rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 2, 3)), rtol=1e-12)
+
+
+def test_backward_copies_g_channel_first_once(monkeypatch):
+    # with one GEMM over the batch, the input and the weight gradient both need g
+    # channel-first: conv2d's VJP makes that copy once, and shares it
+    monkeypatch.setattr(policy, "PER_SAMPLE_GEMM_MAX_MNK", 0)
+    copies = []
+    channels_first = ops.conv._channels_first
+
+    def counting(y, groups):
+        out = channels_first(y, groups)
+        copies.append(out.__array_interface__["data"][0])
+        return out
+    monkeypatch.setattr(ops.conv, "_channels_first", counting)
+    rng = np.random.default_rng(14)
+    x = Tensor(rng.standard_normal((2, 3, 6, 6)), requires_grad=True)
+    w = Tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    out = ops.conv2d(x, w, padding=1)
+    out.backward(rng.standard_normal(out.shape))
+    assert len(copies) == 2 and copies[0] == copies[1]  # asked twice, copied once
+    assert ops.conv._shared.memo is None  # nothing kept after the VJP
 
 
 def test_second_order_in_chunks(monkeypatch):
