@@ -189,19 +189,21 @@ def test_batch_chunks_match_one_chunk(monkeypatch, chunk_bytes, parallel):
         np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("groups", [1, 2])
 @pytest.mark.parametrize("chunk_bytes", [None, 1])
 @pytest.mark.parametrize("largest", [0, float("inf")])
-def test_per_sample_and_one_gemm_agree(monkeypatch, largest, chunk_bytes):
+def test_per_sample_and_one_gemm_agree(monkeypatch, largest, chunk_bytes, groups):
     # the GEMMs of conv2d, of its input gradient and of its weight gradient run one per
-    # sample (largest inf) or one over the batch with channel-first copies (largest 0);
-    # both against the direct loops, grouped and strided, with the forward's columns reused
-    # (one chunk) and unfolded again (a sample a chunk)
+    # sample (largest inf; with one group the bias rides in the GEMM on a row of ones) or
+    # one over the batch with channel-first copies (largest 0); both against the direct
+    # loops, strided, with the forward's columns reused (one chunk) and unfolded again (a
+    # sample a chunk)
     monkeypatch.setattr(policy, "PER_SAMPLE_GEMM_MAX_MNK", largest)
     if chunk_bytes is not None:
         monkeypatch.setattr(policy, "CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(13)
-    x, w, b = (rng.standard_normal(s) for s in ((3, 4, 7, 6), (6, 2, 3, 2), (6,)))
-    params = {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 2), "groups": 2}
+    x, w, b = (rng.standard_normal(s) for s in ((3, 4, 7, 6), (6, 4 // groups, 3, 2), (6,)))
+    params = {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 2), "groups": groups}
     xt, wt, bt = (Tensor(a, requires_grad=True) for a in (x, w, b))
     out = ops.conv2d(xt, wt, bt, **params)
     np.testing.assert_allclose(out.data, naive.conv2d(x, w, b, **params), rtol=1e-10,
@@ -216,7 +218,7 @@ def test_per_sample_and_one_gemm_agree(monkeypatch, largest, chunk_bytes):
         expected[i] = np.sum(g * naive.conv2d(x, e.reshape(w.shape), **params))
     np.testing.assert_allclose(wt.grad, expected.reshape(w.shape), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(xt.grad, naive.conv_transpose2d(
-        g, w, stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2),
+        g, w, stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=groups),
         rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 2, 3)), rtol=1e-12)
 
