@@ -25,11 +25,21 @@ Two algorithms run them:
   convolutions whose im2col columns would be large (``policy.use_winograd`` says when):
   16 BLAS GEMMs between tile transforms, 2.25x fewer multiplications than im2col. conv2d
   keeps its input tiles (4x the size of x), and the weight gradient reuses them.
-- im2col/col2im (numba, ops/kernels/im2col.py) around one BLAS GEMM per group over the whole
-  batch for everything else; conv2d keeps its columns for the weight gradient. Only when
-  the columns (kh * kw times the size of x) would pass ``policy.CHUNK_BYTES`` does an op
-  unfold a chunk of the batch at a time (and conv2d saves nothing; backward unfolds x
-  again): a few large BLAS calls hold up on a loaded machine where many small ones did not.
+- im2col/col2im (numba, ops/kernels/im2col.py) around BLAS GEMMs for everything else;
+  conv2d keeps its columns for the weight gradient. Only when the columns (kh * kw times
+  the size of x) would pass ``policy.CHUNK_BYTES`` does an op unfold a chunk of the batch
+  at a time (and conv2d saves nothing; backward unfolds x again): a few large BLAS calls
+  hold up on a loaded machine where many small ones did not.
+
+The columns are (C*kh*kw, N, oh*ow) and the images NCHW, so a GEMM over the whole batch
+has a channel-first operand or result, (O, N, oh*ow), that needs a transposing copy. Where
+each sample's GEMM is small enough for OpenBLAS to run it on the calling thread
+(``policy.gemm_per_sample``: the CNN's first layer) the GEMMs run one per sample instead,
+reading and writing NCHW in place: the forward writes each sample's output block, with the
+bias as one more weight column against a row of ones; the input gradient reads g as it is;
+the weight gradient sums per-sample products. Larger GEMMs stay whole-batch: the forward
+turns its result NCHW in a row-copy kernel that adds the bias (ops/kernels/layout.py), and
+conv2d's VJP copies g channel-first once for both gradients.
 
 Large arrays come from ops/kernels/workspace.py, which reuses freed blocks instead of
 writing fresh pages. Thresholds, chunk sizes and the kernels' threads are
@@ -175,7 +185,6 @@ def _convolve(x, w, b, geometry):
     if len(chunks) != 1:
         return out, None
     return out, cols[:, :k]  # x's columns (G, K, N*oh*ow), without any row of ones
-    return out, (cols if len(chunks) == 1 else None)
 
 
 def _conv_vjp(g, x, w, geometry, unfolded, needs):
