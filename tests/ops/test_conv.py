@@ -223,6 +223,16 @@ def test_per_sample_and_one_gemm_agree(monkeypatch, largest, chunk_bytes, groups
     np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 2, 3)), rtol=1e-12)
 
 
+@pytest.mark.parametrize("largest", [0, float("inf")])
+def test_second_order_per_sample_and_one_gemm(monkeypatch, largest):
+    # under create_graph the VJP runs on Tensors: both GEMM layouts, and the shared copy
+    monkeypatch.setattr(policy, "PER_SAMPLE_GEMM_MAX_MNK", largest)
+    rng = np.random.default_rng(15)
+    x, w, b = rng.standard_normal((2, 2, 5, 4)), rng.standard_normal((3, 2, 3, 2)), np.ones(3)
+    assert gradgradcheck(lambda x, w, b: ops.conv2d(x, w, b, padding=1, stride=(1, 2)),
+                         [x, w, b])
+
+
 def test_backward_copies_g_channel_first_once(monkeypatch):
     # with one GEMM over the batch, the input and the weight gradient both need g
     # channel-first: conv2d's VJP makes that copy once, and shares it
