@@ -243,11 +243,12 @@ def use_numba_batched(a, b):
 # NCHW as it is, or one over the whole batch, (O, K) @ (K, N*oh*ow), whose channel-first
 # operand or result needs a transposing copy. OpenBLAS runs a GEMM with m*n*k at most this
 # many on the calling thread alone; larger ones wake its threads, and then N small calls
-# mean N waits for the slowest thread, which fell apart on the loaded 2-core machine (conv
-# 32->64 at 14x14, batch 64, 2 threads: median 44 ms per forward against 18 ms for one
-# GEMM and the copy, though 5.1 against 6.7 ms at the quietest tenth). At or below it the
+# mean N waits for the slowest thread, which fell apart on the loaded 2-core machine (AMD
+# EPYC, AVX-512, OPENBLAS_CORETYPE unset; the forward GEMM of conv 32->64 at 14x14, batch
+# 64, 2 threads, load average 3-4: median 44 ms per sample against 18 ms over the batch with
+# the copy, though 5.1 against 6.7 ms at the quietest tenth). At or below it the
 # per-sample calls were as fast or faster everywhere measured (conv 1->32 at 28x28: 1.2
-# against 2.3 ms forward, 0.5 against 2.8 ms weight gradient), the copy saved.
+# against 2.3 ms forward GEMM, 0.5 against 2.8 ms weight-gradient GEMM), the copy saved.
 PER_SAMPLE_GEMM_MAX_MNK = 1 << 18
 
 
