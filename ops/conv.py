@@ -25,35 +25,71 @@ Two algorithms run them:
   convolutions whose im2col columns would be large (``policy.use_winograd`` says when):
   16 BLAS GEMMs between tile transforms, 2.25x fewer multiplications than im2col. conv2d
   keeps its input tiles (4x the size of x), and the weight gradient reuses them.
-- im2col/col2im (numba, ops/kernels/im2col.py) around one BLAS GEMM per group over the whole
-  batch for everything else; conv2d keeps its columns for the weight gradient. Only when
-  the columns (kh * kw times the size of x) would pass ``policy.CHUNK_BYTES`` does an op
-  unfold a chunk of the batch at a time (and conv2d saves nothing; backward unfolds x
-  again): a few large BLAS calls hold up on a loaded machine where many small ones did not.
+- im2col/col2im (numba, ops/kernels/im2col.py) around BLAS GEMMs for everything else;
+  conv2d keeps its columns for the weight gradient. Only when the columns (kh * kw times
+  the size of x) would pass ``policy.CHUNK_BYTES`` does an op unfold a chunk of the batch
+  at a time (and conv2d saves nothing; backward unfolds x again): a few large BLAS calls
+  hold up on a loaded machine where many small ones did not.
+
+The columns are (C*kh*kw, N, oh*ow) and the images NCHW, so a GEMM over the whole batch
+has a channel-first operand or result, (O, N, oh*ow), that needs a transposing copy. Where
+each sample's GEMM is small enough for OpenBLAS to run it on the calling thread
+(``policy.gemm_per_sample``: the CNN's first layer) the GEMMs run one per sample instead,
+reading and writing NCHW in place: the forward writes each sample's output block, with the
+bias as one more weight column against a row of ones; the input gradient reads g as it is;
+the weight gradient sums per-sample products. Larger GEMMs stay whole-batch: the forward
+turns its result NCHW in a row-copy kernel that adds the bias (ops/kernels/layout.py), and
+conv2d's VJP copies g channel-first once for both gradients.
 
 Large arrays come from ops/kernels/workspace.py, which reuses freed blocks instead of
 writing fresh pages. Thresholds, chunk sizes and the kernels' threads are
 ops/kernels/policy.py's; benchmarks/README.md has the measurements behind these choices.
 """
 
+import contextlib
+import threading
+
 import numpy as np
 
 from autograd.core.registry import call, defop
 from ops.conv_geometry import conv_geometry, integer, pair, real_arrays, transpose_geometry
-from ops.kernels import policy, winograd, workspace
-from ops.kernels.im2col import col2im, im2col
+from ops.kernels import layout, policy, winograd, workspace
+from ops.kernels.im2col import col2im, conv_out_size, im2col
 from ops.kernels.matmul import stacked_gemm, stacked_gemm_nt
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d"]
 
 
 # --- array helpers (ndarrays only) ----------------------------------------------------
+# conv2d's VJP hands g to conv_transpose2d and to conv2d_weight_grad, and each may copy it
+# channel-first. Inside _sharing_channels_first the first copy is kept here (per thread)
+# and the second call gets it: the same memory, shape and strides, unchanged in between.
+_shared = threading.local()
+
+
 def _channels_first(y, groups):
     """(N, O, oh, ow) -> (G, O/G, N*oh*ow), a contiguous copy."""
+    key = (y.__array_interface__["data"][0], y.shape, y.strides, y.dtype, groups)
+    memo = getattr(_shared, "memo", None)
+    if memo is not None and memo[0] == key:
+        return memo[1]
     n, o, oh, ow = y.shape
     out = workspace.empty((o, n, oh, ow), y.dtype)
     np.copyto(out, y.transpose(1, 0, 2, 3))  # (N, O, oh, ow) -> (O, N, oh, ow)
-    return out.reshape(groups, o // groups, n * oh * ow)
+    out = out.reshape(groups, o // groups, n * oh * ow)
+    if memo is not None:
+        _shared.memo = (key, out)
+    return out
+
+
+@contextlib.contextmanager
+def _sharing_channels_first():
+    """Within the block, _channels_first copies an array once (see _shared)."""
+    _shared.memo = (None, None)
+    try:
+        yield
+    finally:
+        _shared.memo = None
 
 
 def _weight_matrix(w, groups):
@@ -71,11 +107,24 @@ def _extend(y, size):
     return out
 
 
-def _unfold(x, kernel, stride, padding, dilation, groups):
-    """x (N, C, H, W) -> (G, C/G*kh*kw, N*oh*ow)."""
-    cols = im2col(x, kernel, stride, padding, dilation)
-    # (C, kh, kw, N, oh, ow) -> (G, C/G*kh*kw, N*oh*ow)
-    return cols.reshape(groups, -1, cols.shape[3] * cols.shape[4] * cols.shape[5])
+def _unfold(x, kernel, stride, padding, dilation, groups, ones_row=False):
+    """x (N, C, H, W) -> (G, C/G*kh*kw, N*oh*ow), or with ``ones_row`` (one group) (1,
+    C*kh*kw + 1, N*oh*ow) whose last row is ones, so that a GEMM with the bias as one more
+    column of the weights adds it."""
+    if not ones_row:
+        cols = im2col(x, kernel, stride, padding, dilation)
+        # (C, kh, kw, N, oh, ow) -> (G, C/G*kh*kw, N*oh*ow)
+        return cols.reshape(groups, -1, cols.shape[3] * cols.shape[4] * cols.shape[5])
+    n, c = x.shape[:2]
+    oh, ow = (conv_out_size(x.shape[2 + i], kernel[i], stride[i], padding[i], dilation[i])
+              for i in range(2))
+    k, positions = c * kernel[0] * kernel[1], n * oh * ow
+    block = workspace.empty((k + 1, positions), x.dtype)
+    # rows 0..K-1: (K, N*oh*ow) -> (C, kh, kw, N, oh, ow), a view
+    im2col(x, kernel, stride, padding, dilation, out=block[:k].reshape(
+        (c,) + tuple(kernel) + (n, oh, ow)))
+    block[k] = 1
+    return block.reshape(1, k + 1, positions)
 
 
 def _drop_start(out, crop):
@@ -104,18 +153,38 @@ def _convolve(x, w, b, geometry):
             out += bias
         return out, tiles
     w3 = _weight_matrix(w, groups)  # (G, O/G, C/G*kh*kw)
+    k, positions = w3.shape[2], oh * ow
     out = workspace.empty((n, o, oh, ow), dtype)
-    chunks = policy.batch_chunks(n, w3.shape[2] * groups * oh * ow * dtype.itemsize)
+    out4 = out.reshape(n, groups, o // groups, positions)  # (N, O, oh, ow) -> (N, G, O/G, oh*ow)
+    per_sample = policy.gemm_per_sample(o // groups, k, positions)
+    # Per sample with one group, the bias rides in the GEMM, as a last column of the
+    # weights against a row of ones in the columns, instead of a pass over the output.
+    ones_row = per_sample and groups == 1 and b is not None
+    if ones_row:
+        w3 = np.concatenate([w3, b.reshape(1, o, 1)], axis=2)  # -> (1, O, K + 1)
+    rows = w3.shape[2]  # K, or K + 1 with the row of ones
+    chunks = policy.batch_chunks(n, k * groups * positions * dtype.itemsize)
     cols = None
     for n0, n1 in chunks:
-        cols = _unfold(x[n0:n1], geometry.kernel, stride, padding, dilation, groups)
-        prod = stacked_gemm(w3, cols)  # (G, O/G, C/G*kh*kw) @ (G, C/G*kh*kw, nb*oh*ow)
-        prod = prod.reshape(o, n1 - n0, oh, ow).transpose(1, 0, 2, 3)  # -> (nb, O, oh, ow)
-        if bias is None:
-            out[n0:n1] = prod
+        cols = _unfold(x[n0:n1], geometry.kernel, stride, padding, dilation, groups, ones_row)
+        if per_sample:
+            # (G, rows, nb*oh*ow) -> (G, rows, nb, oh*ow)
+            cols4 = cols.reshape(groups, rows, n1 - n0, positions)
+            for gi in range(groups):
+                # (O/G, rows) @ (nb, rows, oh*ow) -> (nb, O/G, oh*ow): one BLAS call per
+                # sample, each reading its strided block of the columns and writing its own
+                # NCHW block, so the output needs no transposing copy.
+                np.matmul(w3[gi], cols4[gi].transpose(1, 0, 2), out=out4[n0:n1, gi])
         else:
-            np.add(prod, bias, out=out[n0:n1])
-    return out, (cols if len(chunks) == 1 else None)
+            prod = stacked_gemm(w3, cols)  # (G, O/G, K) @ (G, K, nb*oh*ow) -> (G, O/G, nb*oh*ow)
+            # (O, nb, oh*ow) -> (nb, O, oh*ow), the bias added on the way
+            layout.nchw_from_channels_first(prod.reshape(o, n1 - n0, positions), b,
+                                            out[n0:n1].reshape(n1 - n0, o, positions))
+    if per_sample and bias is not None and not ones_row:
+        out += bias
+    if len(chunks) != 1:
+        return out, None
+    return out, cols[:, :k]  # x's columns (G, K, N*oh*ow), without any row of ones
 
 
 def _conv_vjp(g, x, w, geometry, unfolded, needs):
@@ -128,14 +197,17 @@ def _conv_vjp(g, x, w, geometry, unfolded, needs):
         ch, cw = geometry.crop
         g = np.pad(g, ((0, 0), (0, 0), (ch, 0), (cw, 0)))  # -> (N, O, oh, ow)
     gx = gw = gb = None
-    if needs[0]:
-        gx = call(conv_transpose2d, g, w, None, **geometry.params,
-                  output_padding=geometry.output_padding(x.shape[2:]))
-    if needs[1]:
-        gw = call(conv2d_weight_grad, x, g, kernel_size=geometry.kernel, **geometry.params,
-                  unfolded=unfolded)
+    with _sharing_channels_first():
+        if needs[0]:
+            gx = call(conv_transpose2d, g, w, None, **geometry.params,
+                      output_padding=geometry.output_padding(x.shape[2:]))
+        if needs[1]:
+            gw = call(conv2d_weight_grad, x, g, kernel_size=geometry.kernel,
+                      **geometry.params, unfolded=unfolded)
     if needs[2]:
-        gb = g.sum(axis=(0, 2, 3))
+        # over the batch first: adding whole planes is 1.5-2x faster than numpy's reduction
+        # over axes (0, 2, 3) at once
+        gb = g.sum(axis=0).sum(axis=(1, 2))  # (N, O, oh, ow) -> (O, oh, ow) -> (O,)
     return gx, gw, gb
 
 
@@ -280,11 +352,25 @@ def _transpose_convolve(y, w, b, geometry, out_size):
     else:
         # (G, O/G, C/G*kh*kw) -> (G, C/G*kh*kw, O/G), a small copy BLAS reads row by row
         wt = np.ascontiguousarray(_weight_matrix(w, groups).transpose(0, 2, 1))
+        k, positions = wt.shape[1], full[0] * full[1]
+        per_sample = policy.gemm_per_sample(k, wt.shape[2], positions)
         out = workspace.empty((n, c) + out_size, dtype)
-        bytes_per_sample = wt.shape[1] * groups * full[0] * full[1] * dtype.itemsize
-        for n0, n1 in policy.batch_chunks(n, bytes_per_sample):
-            cols = stacked_gemm(wt, _channels_first(y[n0:n1], groups))  # (G, C/G*kh*kw, nb*oh*ow)
-            cols = cols.reshape((c,) + w.shape[2:] + (n1 - n0,) + full)  # (C, kh, kw, nb, oh, ow)
+        for n0, n1 in policy.batch_chunks(n, k * groups * positions * dtype.itemsize):
+            if per_sample:
+                cols = workspace.empty((c,) + w.shape[2:] + (n1 - n0,) + full, dtype)
+                # (C, kh, kw, nb, oh, ow) -> (G, K, nb, oh*ow)
+                cols4 = cols.reshape(groups, k, n1 - n0, positions)
+                # (nb, O, oh, ow) -> (nb, G, O/G, oh*ow)
+                y4 = y[n0:n1].reshape(n1 - n0, groups, wt.shape[2], positions)
+                for gi in range(groups):
+                    # (K, O/G) @ (nb, O/G, oh*ow) -> (nb, K, oh*ow), one BLAS call per
+                    # sample reading y as it is and writing a strided block of the columns
+                    np.matmul(wt[gi], y4[:, gi], out=cols4[gi].transpose(1, 0, 2))
+            else:
+                # (G, K, O/G) @ (G, O/G, nb*oh*ow) -> (G, K, nb*oh*ow)
+                cols = stacked_gemm(wt, _channels_first(y[n0:n1], groups))
+                # (G, K, nb*oh*ow) -> (C, kh, kw, nb, oh, ow)
+                cols = cols.reshape((c,) + w.shape[2:] + (n1 - n0,) + full)
             col2im(cols, out_size, stride, padding, dilation, out=out[n0:n1])
     if b is not None:
         out += b.reshape(c, 1, 1)
@@ -349,17 +435,38 @@ def conv2d_weight_grad_forward(x, y, /, kernel_size, stride=1, padding=0, dilati
         tiles = (unfolded if _reusable(unfolded, (16, x.shape[1], n * th * tw), dtype)
                  else winograd.input_tiles(x, padding, (th, tw)))
         return winograd.weight_grad(y, tiles), geometry
-    k = w_shape[1] * geometry.kernel[0] * geometry.kernel[1]
-    if _reusable(unfolded, (groups, k, n * full[0] * full[1]), dtype):
-        # (G, O/G, N*oh*ow) @ (G, N*oh*ow, C/G*kh*kw)
-        gw = stacked_gemm_nt(_channels_first(y, groups), unfolded)
+    k, positions = w_shape[1] * geometry.kernel[0] * geometry.kernel[1], full[0] * full[1]
+    if _reusable(unfolded, (groups, k, n * positions), dtype):
+        gw = _weight_product(y, unfolded, groups)
         return gw.reshape(w_shape), geometry  # (G, O/G, C/G*kh*kw) -> (O, C/G, kh, kw)
     gw = np.zeros((groups, w_shape[0] // groups, k), dtype=dtype)  # (G, O/G, C/G*kh*kw)
-    for n0, n1 in policy.batch_chunks(n, k * groups * full[0] * full[1] * dtype.itemsize):
+    for n0, n1 in policy.batch_chunks(n, k * groups * positions * dtype.itemsize):
         cols = _unfold(x[n0:n1], geometry.kernel, stride, padding, dilation, groups)
-        y2 = _channels_first(y[n0:n1], groups)  # (G, O/G, nb*oh*ow)
-        gw += stacked_gemm_nt(y2, cols)  # @ (G, nb*oh*ow, C/G*kh*kw)
+        gw += _weight_product(y[n0:n1], cols, groups)
     return gw.reshape(w_shape), geometry  # (G, O/G, C/G*kh*kw) -> (O, C/G, kh, kw)
+
+
+def _weight_product(y, cols, groups):
+    """y (nb, O, oh, ow), x's columns cols (G, K, nb*oh*ow) -> (G, O/G, K), K = C/G*kh*kw:
+    the sum over samples and positions of y times the columns.
+
+    The sum runs over (sample, position), which is one index of the columns but two of y
+    (NCHW). Small per-sample products (O/G, oh*ow) @ (oh*ow, K), summed over the batch, read
+    y as it is; larger ones make one GEMM over a channel-first copy of y
+    (policy.gemm_per_sample).
+    """
+    nb, o, oh, ow = y.shape
+    k = cols.shape[1]
+    if not policy.gemm_per_sample(o // groups, k, oh * ow):
+        # (G, O/G, nb*oh*ow) @ (G, nb*oh*ow, K)
+        return stacked_gemm_nt(_channels_first(y, groups), cols)
+    y4 = y.reshape(nb, groups, o // groups, oh * ow)  # (nb, O, oh, ow) -> (nb, G, O/G, oh*ow)
+    cols4 = cols.reshape(groups, k, nb, oh * ow)  # (G, K, nb*oh*ow) -> (G, K, nb, oh*ow)
+    gw = np.empty((groups, o // groups, k), y.dtype)
+    for gi in range(groups):
+        # (nb, O/G, oh*ow) @ (nb, oh*ow, K) -> (nb, O/G, K), summed over nb
+        np.sum(np.matmul(y4[:, gi], cols4[gi].transpose(1, 2, 0)), axis=0, out=gw[gi])
+    return gw
 
 
 def conv2d_weight_grad_vjp(g, ctx):

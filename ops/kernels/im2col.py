@@ -131,7 +131,8 @@ def _float_contiguous(a, name, what):
     return np.ascontiguousarray(a)
 
 
-def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), parallel=None):
+def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), parallel=None,
+           out=None):
     """Unfold the sliding windows of ``x``.
 
     Parameters
@@ -140,6 +141,7 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), paral
     kernel_size, stride, padding, dilation : pairs of ints
     parallel : True or False to run on several threads or on this one; None (default)
         leaves it to ops/kernels/policy.py (several for large inputs).
+    out : optional C-contiguous ndarray (C, kh, kw, N, oh, ow) of x's dtype to write into.
 
     Returns
     -------
@@ -161,7 +163,11 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), paral
             f"im2col: kernel {(kh, kw)} with dilation {(dh, dw)} does not fit the input "
             f"{(h, w)} padded by {(ph, pw)}"
         )
-    cols = workspace.empty((c, kh, kw, n, oh, ow), x.dtype)
+    shape = (c, kh, kw, n, oh, ow)
+    cols = workspace.empty(shape, x.dtype) if out is None else out
+    if cols.shape != shape or cols.dtype != x.dtype or not cols.flags.c_contiguous:
+        raise ValueError(f"im2col: out must be a C-contiguous {x.dtype} array of shape "
+                         f"{shape}, got {cols.dtype} {cols.shape}")
     policy.run(_im2col_kernel, c * n, (x, cols, sh, sw, ph, pw, dh, dw),
                family="im2col", work=cols.size, parallel=parallel)
     return cols

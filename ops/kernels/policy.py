@@ -37,7 +37,7 @@ import numba
 import numpy as np
 
 __all__ = ["batch_chunks", "get_num_threads", "run", "set_num_threads", "use_numba_batched",
-           "use_winograd"]
+           "use_winograd", "gemm_per_sample"]
 
 # --- threads --------------------------------------------------------------------------
 # Below this much work (elements, or flops for matmul) a call runs on the calling thread
@@ -48,6 +48,10 @@ MIN_PARALLEL_WORK = {
     "pool": 1 << 15,  # elements of the input (or of its gradient)
     "winograd": 1 << 16,  # tile elements
     "batched_matmul": 1 << 20,  # flops
+    # elements (relu and its gradient, ops/kernels/activation.py): memory-bound loops that
+    # a second thread did not speed up at the CNN's sizes (up to 1.6M elements) on 2 cores
+    "elementwise": 1 << 22,
+    "layout": 1 << 18,  # elements (ops/kernels/layout.py)
 }
 # Chunks per thread: more than one, so that a thread the OS has descheduled on a busy
 # machine leaves its share to the others instead of holding up the call.
@@ -232,3 +236,23 @@ def use_numba_batched(a, b):
     flop = 2.0 * a.shape[0] * a.shape[1] * a.shape[2] * b.shape[2]
     return (threads * speed >= MIN_GAIN and flop >= MIN_PARALLEL_WORK["batched_matmul"]
             and a.shape[0] >= threads)
+
+
+# --- convolution GEMMs: one per sample, or one over the batch ---------------------------
+# A convolution's GEMMs can run one per sample, (O, K) @ (K, oh*ow), which reads and writes
+# NCHW as it is, or one over the whole batch, (O, K) @ (K, N*oh*ow), whose channel-first
+# operand or result needs a transposing copy. OpenBLAS runs a GEMM with m*n*k at most this
+# many on the calling thread alone; larger ones wake its threads, and then N small calls
+# mean N waits for the slowest thread, which fell apart on the loaded 2-core machine (AMD
+# EPYC, AVX-512, OPENBLAS_CORETYPE unset; the forward GEMM of conv 32->64 at 14x14, batch
+# 64, 2 threads, load average 3-4: median 44 ms per sample against 18 ms over the batch with
+# the copy, though 5.1 against 6.7 ms at the quietest tenth). At or below it the
+# per-sample calls were as fast or faster everywhere measured (conv 1->32 at 28x28: 1.2
+# against 2.3 ms forward GEMM, 0.5 against 2.8 ms weight-gradient GEMM), the copy saved.
+PER_SAMPLE_GEMM_MAX_MNK = 1 << 18
+
+
+def gemm_per_sample(m, k, positions):
+    """Whether a convolution's GEMMs, (m, k) @ (k, positions) for each sample or its
+    transpose for the weight gradient, run one per sample (see above)."""
+    return m * k * positions <= PER_SAMPLE_GEMM_MAX_MNK

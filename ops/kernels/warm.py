@@ -28,12 +28,22 @@ DTYPES = ("float32", "float64")
 
 
 def _conv(ag, ops, dtype):
-    """im2col and col2im: conv2d forward and backward, conv_transpose2d forward."""
+    """im2col and col2im: conv2d forward and backward, conv_transpose2d forward; and the
+    copy of a whole-batch GEMM's result to NCHW, with the per-sample GEMMs turned off so
+    that a tiny conv2d takes that path."""
+    from ops.kernels import policy
+
     rng = np.random.default_rng(0)
     x = ag.Tensor(rng.standard_normal((2, 3, 6, 6)).astype(dtype), requires_grad=True)
     w = ag.Tensor(rng.standard_normal((4, 3, 3, 3)).astype(dtype), requires_grad=True)
     ops.conv2d(x, w, stride=2, padding=1).sum().backward()
     ops.conv_transpose2d(x, w.data.transpose(1, 0, 2, 3), stride=2)
+    saved = policy.PER_SAMPLE_GEMM_MAX_MNK
+    policy.PER_SAMPLE_GEMM_MAX_MNK = 0
+    try:
+        ops.conv2d(x, w, padding=1)
+    finally:
+        policy.PER_SAMPLE_GEMM_MAX_MNK = saved
 
 
 def _winograd(ag, ops, dtype):
@@ -61,6 +71,12 @@ def _pool(ag, ops, dtype):
     ops.avg_pool2d(x, 3, stride=2, padding=1).sum().backward()
 
 
+def _activation(ag, ops, dtype):
+    """relu forward and backward."""
+    x = ag.Tensor(np.linspace(-1, 1, 6, dtype=dtype), requires_grad=True)
+    ops.relu(x).backward(np.ones(6, dtype))  # a contiguous g (sum's is a broadcast view)
+
+
 def _matmul(ag, ops, dtype):
     """the kernel for batches of small matrices (BLAS runs the rest)."""
     from ops.kernels.matmul import batched_matmul
@@ -81,7 +97,8 @@ def _recurrent(ag, ops, dtype):
 
 
 FAMILIES = {"conv (im2col, col2im)": _conv, "conv (Winograd tiles)": _winograd,
-            "pooling": _pool, "batched matmul": _matmul, "GRU/LSTM steps": _recurrent}
+            "pooling": _pool, "relu": _activation, "batched matmul": _matmul,
+            "GRU/LSTM steps": _recurrent}
 
 
 def warm(dtypes=DTYPES, log=None):

@@ -102,3 +102,20 @@ def test_bad_arguments():
         im2col(np.zeros((1, 1, 4, 4), dtype=np.int64), (3, 3))
     with pytest.raises(ValueError, match=r"\(5, 5\)"):
         col2im(np.zeros((1, 3, 3, 1, 2, 2)), (5, 5))
+
+
+def test_im2col_into_out():
+    # the columns go into the caller's array (conv2d unfolds into the first rows of a block
+    # whose last row is ones); a wrong out is refused, naming the shapes
+    x = _random((2, 3, 5, 4), np.float32)
+    geometry = ((3, 2), (1, 2), (1, 0), (1, 1))
+    block = np.full((3 * 3 * 2 + 1, 2 * 5 * 2), 7.0, np.float32)
+    out = block[:-1].reshape(3, 3, 2, 2, 5, 2)  # (K, N*oh*ow) -> (C, kh, kw, N, oh, ow)
+    assert im2col(x, *geometry, out=out) is out
+    np.testing.assert_array_equal(out, naive.im2col(x, *geometry))
+    np.testing.assert_array_equal(block[-1], 7.0)  # nothing written past the columns
+    with pytest.raises(ValueError, match=r"im2col: out must be a C-contiguous float32 array "
+                                         r"of shape \(3, 3, 2, 2, 5, 2\), got float64"):
+        im2col(x, *geometry, out=np.zeros((3, 3, 2, 2, 5, 2)))
+    with pytest.raises(ValueError, match=r"got float32 \(3, 3, 2, 2, 5, 3\)"):
+        im2col(x, *geometry, out=np.zeros((3, 3, 2, 2, 5, 3), np.float32))

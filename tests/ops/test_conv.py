@@ -189,6 +189,71 @@ def test_batch_chunks_match_one_chunk(monkeypatch, chunk_bytes, parallel):
         np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("chunk_bytes", [None, 1])
+@pytest.mark.parametrize("largest", [0, float("inf")])
+def test_per_sample_and_one_gemm_agree(monkeypatch, largest, chunk_bytes, groups):
+    # the GEMMs of conv2d, of its input gradient and of its weight gradient run one per
+    # sample (largest inf; with one group the bias rides in the GEMM on a row of ones) or
+    # one over the batch with channel-first copies (largest 0); both against the direct
+    # loops, strided, with the forward's columns reused (one chunk) and unfolded again (a
+    # sample a chunk)
+    monkeypatch.setattr(policy, "PER_SAMPLE_GEMM_MAX_MNK", largest)
+    if chunk_bytes is not None:
+        monkeypatch.setattr(policy, "CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(13)
+    x, w, b = (rng.standard_normal(s) for s in ((3, 4, 7, 6), (6, 4 // groups, 3, 2), (6,)))
+    params = {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 2), "groups": groups}
+    xt, wt, bt = (Tensor(a, requires_grad=True) for a in (x, w, b))
+    out = ops.conv2d(xt, wt, bt, **params)
+    np.testing.assert_allclose(out.data, naive.conv2d(x, w, b, **params), rtol=1e-10,
+                               atol=1e-12)
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+    # <g, conv(x, w)> is linear in w: its gradient in w[i] is <g, conv(x, e_i)>
+    expected = np.zeros(w.size)
+    for i in range(w.size):
+        e = np.zeros(w.size)
+        e[i] = 1.0
+        expected[i] = np.sum(g * naive.conv2d(x, e.reshape(w.shape), **params))
+    np.testing.assert_allclose(wt.grad, expected.reshape(w.shape), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(xt.grad, naive.conv_transpose2d(
+        g, w, stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=groups),
+        rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(bt.grad, g.sum(axis=(0, 2, 3)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("largest", [0, float("inf")])
+def test_second_order_per_sample_and_one_gemm(monkeypatch, largest):
+    # under create_graph the VJP runs on Tensors: both GEMM layouts, and the shared copy
+    monkeypatch.setattr(policy, "PER_SAMPLE_GEMM_MAX_MNK", largest)
+    rng = np.random.default_rng(15)
+    x, w, b = rng.standard_normal((2, 2, 5, 4)), rng.standard_normal((3, 2, 3, 2)), np.ones(3)
+    assert gradgradcheck(lambda x, w, b: ops.conv2d(x, w, b, padding=1, stride=(1, 2)),
+                         [x, w, b])
+
+
+def test_backward_copies_g_channel_first_once(monkeypatch):
+    # with one GEMM over the batch, the input and the weight gradient both need g
+    # channel-first: conv2d's VJP makes that copy once, and shares it
+    monkeypatch.setattr(policy, "PER_SAMPLE_GEMM_MAX_MNK", 0)
+    copies = []
+    channels_first = ops.conv._channels_first
+
+    def counting(y, groups):
+        out = channels_first(y, groups)
+        copies.append(out.__array_interface__["data"][0])
+        return out
+    monkeypatch.setattr(ops.conv, "_channels_first", counting)
+    rng = np.random.default_rng(14)
+    x = Tensor(rng.standard_normal((2, 3, 6, 6)), requires_grad=True)
+    w = Tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    out = ops.conv2d(x, w, padding=1)
+    out.backward(rng.standard_normal(out.shape))
+    assert len(copies) == 2 and copies[0] == copies[1]  # asked twice, copied once
+    assert ops.conv._shared.memo is None  # nothing kept after the VJP
+
+
 def test_second_order_in_chunks(monkeypatch):
     monkeypatch.setattr(policy, "CHUNK_BYTES", 1)
     rng = np.random.default_rng(6)
