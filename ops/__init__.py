@@ -6,10 +6,10 @@ numpy-dispatch tables, which is what makes every VJP differentiable under create
 """
 
 from ops.elementwise import (
-    add, sub, mul, div, neg, pow, exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu,
-    leaky_relu, elu, erf, gelu, softplus, maximum, minimum, where, clip, astype, log1p, expm1,
-    square, logaddexp, silu,
+    add, sub, mul, div, neg, pow, exp, log, sqrt, abs, sin, cos, tanh, erf, maximum, minimum,
+    where, clip, astype, log1p, expm1, square, logaddexp,
 )
+from ops.activations import sigmoid, relu, leaky_relu, elu, gelu, softplus, silu
 from ops.reductions import logsumexp, max, mean, min, norm, prod, std, sum, var
 from ops.cumulative import cumsum
 from ops.sorting import argmax, argmin, argsort, sort, topk

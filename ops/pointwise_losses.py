@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from autograd.core.registry import call, defop
-from ops.elementwise import sigmoid
+from ops.activations import sigmoid
 from ops.functional import as_input
 from ops.losses import REDUCTIONS, _check_reduction, _reduce, _same_shape, _sample_grad
 

@@ -31,7 +31,8 @@ from ops import (
 )
 from ops.cumulative import cumsum
 from ops.elementwise import abs, add, astype, clip, cos, div, exp, expm1, log, log1p, mul, neg
-from ops.elementwise import pow, relu, sigmoid, silu, sin, sqrt, square, sub, tanh, where
+from ops.elementwise import pow, sin, sqrt, square, sub, tanh, where
+from ops.activations import relu, sigmoid, silu
 from ops.functional import log_softmax, softmax
 from ops.indexing import gather, getitem
 from ops.linalg import matmul
