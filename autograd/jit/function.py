@@ -17,6 +17,7 @@ from autograd.core.grad_mode import is_grad_enabled
 from autograd.core.tensor import Tensor
 from autograd.jit import trace as tracing
 from autograd.jit.plan import Program, check_same
+from autograd.jit.rewrite import rewrite
 from autograd.jit.trace import Tracer, TraceError
 
 _MAX_PROGRAMS = 8  # per signature: a step flipping among more configurations stays eager
@@ -154,7 +155,8 @@ class jit:
             self._pending[key] = trace
             return result
         check_same(first.events, trace.events, first.outputs, trace.outputs)
-        program = Program(trace.events, len(leaves), trace.outputs, leaves)
+        program = Program(rewrite(trace.events, trace.outputs), len(leaves), trace.outputs,
+                          leaves)
         programs = self._compiled.setdefault(key, [])
         if len(programs) >= _MAX_PROGRAMS:
             raise TraceError(f"autograd.jit: {self.fn.__qualname__} was traced in more than "

@@ -301,3 +301,27 @@ def test_a_compiled_function_called_inside_another_one_is_traced_into_it():
     w.register_post_accumulate_grad_hook(lambda t: None)
     with pytest.raises(ag.TraceError, match="got gradient hooks after it was compiled"):
         outer(Tensor(np.array([0.5])))
+
+
+@pytest.mark.parametrize("padding", [0, 1])
+def test_relu_then_max_pool_runs_as_pool_then_relu_with_the_same_numbers(padding):
+    rng = np.random.default_rng(0)
+    # Rounded values: ties inside windows, and whole windows of negatives.
+    x0 = np.round(rng.standard_normal((2, 3, 6, 6)), 1) - 0.3
+    g = rng.standard_normal(ops.max_pool2d(x0, 2, padding=padding).shape)
+
+    def step(x):
+        y = ops.max_pool2d(ops.relu(x * 1.0), 2, padding=padding)
+        y.backward(g)
+        return y
+
+    compiled = ag.jit(step)
+    for _ in range(3):
+        x = Tensor(x0.copy(), requires_grad=True)
+        got = compiled(x)
+    (program,) = [c.program for cs in compiled._compiled.values() for c in cs]
+    assert [e.op.name for e in program.ops] == ["mul", "max_pool2d", "relu"]
+    want_x = Tensor(x0.copy(), requires_grad=True)
+    want = step(want_x)
+    np.testing.assert_array_equal(got.data, want.data)
+    np.testing.assert_array_equal(x.grad, want_x.grad)
