@@ -9,7 +9,6 @@ and after upgrading numba. Without it nothing breaks: each kernel compiles on it
 and is cached then (a few seconds on the first training step).
 """
 
-import argparse
 import sys
 import time
 
@@ -55,23 +54,7 @@ def warm(dtypes=op_kernels.DTYPES, log=None):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m autograd.warm",
-                                description=__doc__.splitlines()[0])
-    p.add_argument("--dtypes", default=",".join(op_kernels.DTYPES),
-                   help="comma-separated dtypes to compile for (default: %(default)s)")
-    args = p.parse_args(argv)
-    dtypes = [d for d in args.dtypes.split(",") if d]
-    for d in dtypes:
-        if d not in op_kernels.DTYPES:
-            p.error(f"unknown dtype {d!r}; expected some of {', '.join(op_kernels.DTYPES)}")
-    import numba
-
-    cache = numba.config.CACHE_DIR or "__pycache__ beside each kernel module"
-    print(f"compiling jitgrad's kernels into numba's cache ({cache}):", flush=True)
-    seconds = warm(dtypes, log=lambda line: print("  " + line, flush=True))
-    print(f"done in {sum(seconds.values()):.1f} s; later processes load the kernels from the "
-          "cache")
-    return 0
+    return op_kernels.main(argv, prog="python -m autograd.warm", warm=warm)
 
 
 if __name__ == "__main__":

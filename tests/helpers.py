@@ -38,3 +38,24 @@ def check_forward(op, reference, *arrays, rtol=None, atol=None, **kwargs):
             tol["atol"] = atol if dtype == np.float32 else min(atol, 1e-10)
         assert out.dtype == np.dtype(dtype), f"{op}: dtype {out.dtype} for {dtype} input"
         np.testing.assert_allclose(out.data, expected, **tol)
+
+
+def check_unary(op, reference, strategy, kinks=()):
+    """Hypothesis over ``strategy``: op's gradient and second derivative (float64, away from
+    ``kinks``) and its forward against numpy's ``reference`` (float32 and float64)."""
+    from hypothesis import given
+
+    from autograd.testing import gradcheck, gradgradcheck
+    from autograd.testing import strategies as st_ag
+
+    @given(strategy)
+    def gradients(x):
+        st_ag.assume_away_from(x, kinks, margin=1e-3)
+        assert gradcheck(op, [x])
+        assert gradgradcheck(op, [x])
+
+    @given(strategy)
+    def forward(x):
+        check_forward(op, reference, x, rtol=2e-5, atol=1e-6)
+
+    return gradients, forward

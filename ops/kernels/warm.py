@@ -118,9 +118,9 @@ def warm(dtypes=DTYPES, log=None):
     return seconds
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m ops.kernels.warm",
-                                description=__doc__.splitlines()[0])
+def main(argv=None, prog="python -m ops.kernels.warm", warm=warm):
+    """The command line of a warm function (this module's, or ``autograd.warm``'s)."""
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     p.add_argument("--dtypes", default=",".join(DTYPES),
                    help="comma-separated dtypes to compile for (default: %(default)s)")
     args = p.parse_args(argv)

@@ -3,13 +3,11 @@ second order, and their behaviour at extreme inputs."""
 
 import numpy as np
 import pytest
-from hypothesis import given
 
 import ops
 from autograd import Tensor
-from autograd.testing import gradcheck, gradgradcheck
-from autograd.testing import strategies as st_ag
-from tests.helpers import check_forward, gradchecks
+from autograd.testing import gradcheck
+from tests.helpers import check_unary, gradchecks
 from tests.ops.test_elementwise import _gelu, _sigmoid, single
 
 # name -> (op, numpy reference, strategy, kinks to stay away from)
@@ -28,26 +26,14 @@ gradchecks(*ACTIVATIONS)  # the two parametrized tests below cover these
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 def test_activation_gradients(name):
-    op, _, strategy, kinks = ACTIVATIONS[name]
-
-    @given(strategy)
-    def check(x):
-        st_ag.assume_away_from(x, kinks, margin=1e-3)
-        assert gradcheck(op, [x])
-        assert gradgradcheck(op, [x])
-
-    check()
+    op, reference, strategy, kinks = ACTIVATIONS[name]
+    check_unary(op, reference, strategy, kinks)[0]()
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 def test_activation_forward_matches_numpy(name):
-    op, reference, strategy, _ = ACTIVATIONS[name]
-
-    @given(strategy)
-    def check(x):
-        check_forward(op, reference, x, rtol=2e-5, atol=1e-6)
-
-    check()
+    op, reference, strategy, kinks = ACTIVATIONS[name]
+    check_unary(op, reference, strategy, kinks)[1]()
 
 
 def test_softplus_values_at_extremes():

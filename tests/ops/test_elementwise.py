@@ -10,7 +10,7 @@ import ops
 from autograd import Tensor
 from autograd.testing import gradcheck, gradgradcheck
 from autograd.testing import strategies as st_ag
-from tests.helpers import check_forward, gradchecks
+from tests.helpers import check_forward, check_unary, gradchecks
 
 
 def pair(low=-3.0, high=3.0):
@@ -66,26 +66,14 @@ gradchecks(*UNARY, *BINARY)  # the two parametrized gradient tests below cover t
 
 @pytest.mark.parametrize("name", sorted(UNARY))
 def test_unary_gradients(name):
-    op, _, strategy, kinks = UNARY[name]
-
-    @given(strategy)
-    def check(x):
-        st_ag.assume_away_from(x, kinks, margin=1e-3)
-        assert gradcheck(op, [x])
-        assert gradgradcheck(op, [x])
-
-    check()
+    op, reference, strategy, kinks = UNARY[name]
+    check_unary(op, reference, strategy, kinks)[0]()
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
 def test_unary_forward_matches_numpy(name):
-    op, reference, strategy, _ = UNARY[name]
-
-    @given(strategy)
-    def check(x):
-        check_forward(op, reference, x, rtol=2e-5, atol=1e-6)
-
-    check()
+    op, reference, strategy, kinks = UNARY[name]
+    check_unary(op, reference, strategy, kinks)[1]()
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
