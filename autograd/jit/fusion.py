@@ -16,6 +16,7 @@ and one call instead of n Python calls.
 
 import ast
 import math
+import sys
 
 import numba
 import numpy as np
@@ -24,6 +25,15 @@ _KERNELS = {}  # generated source -> compiled function (a retrace reuses the mac
 _FUNCTIONS = {name: getattr(math, name) for name in (
     "exp", "log", "tanh", "sin", "cos", "sqrt", "log1p", "expm1", "erf", "fabs")}
 MIN_GROUP = 2  # a single op gains nothing from a loop of its own
+
+
+def _refcount_when_free():
+    held = {0: np.empty(1)}
+    buf = held.get(0)
+    return sys.getrefcount(buf)  # the dict, ``buf`` and getrefcount's argument
+
+
+_FREE = _refcount_when_free()
 
 
 def fusible(op_event, shape_of):
@@ -90,6 +100,7 @@ class Group:
         self.grad_out = sorted(needs)
         self.forward_kernel = self.backward_kernel = None
         self._ops = ops
+        self._buffers = {}  # the last call's outputs, reused once nothing else holds them
 
     # --- code generation -----------------------------------------------------------------
     def _members_code(self, indent):
@@ -174,11 +185,21 @@ class Group:
         return self
 
     # --- running ---------------------------------------------------------------------------
+    def _buffer(self, key):
+        """An array of the group's shape for output ``key``: last call's, when only this
+        group still holds it (its reference count says so; a returned tensor, a view or a
+        gradient handed to ``.grad`` keeps it taken), else a new one."""
+        buf = self._buffers.get(key)
+        if buf is not None and sys.getrefcount(buf) == _FREE:
+            return buf
+        buf = self._buffers[key] = np.empty(self.shape, self.dtype)
+        return buf
+
     def forward(self, inputs):
         """inputs: arrays (any layout) or numbers -> {member: output array}."""
         flat = [np.ascontiguousarray(a).reshape(-1) if isinstance(a, np.ndarray) else a
                 for a in inputs]
-        outs = {k: np.empty(self.shape, self.dtype) for k in self.writes}
+        outs = {k: self._buffer(("out", k)) for k in self.writes}
         self.forward_kernel(self.size, *flat, *self.param_values,
                             *(o.reshape(-1) for o in outs.values()))
         return outs, flat
@@ -195,7 +216,7 @@ class Group:
                 gin.append(zeros)
             else:
                 gin.append(np.ascontiguousarray(g, dtype=self.dtype).reshape(-1))
-        gout = {j: np.empty(self.shape, self.dtype) for j in self.grad_out}
+        gout = {j: self._buffer(("grad", j)) for j in self.grad_out}
         self.backward_kernel(n, *flat, *self.param_values, *gin,
                              *(g.reshape(-1) for g in gout.values()))
         return gout
