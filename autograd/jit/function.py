@@ -26,9 +26,9 @@ _MAX_PROGRAMS = 8  # per signature: a step flipping among more configurations st
 def _flatten(tree, leaves):
     """The Tensors, arrays and other values of nested tuples, lists and dicts, in order, and
     the structure to rebuild them."""
-    if isinstance(tree, (tuple, list)):
+    if type(tree) in (tuple, list):  # exactly: a namedtuple is rebuilt differently
         return (type(tree), tuple(_flatten(x, leaves) for x in tree))
-    if isinstance(tree, dict):
+    if type(tree) is dict:
         return (dict, tuple((k, _flatten(v, leaves)) for k, v in tree.items()))
     leaves.append(tree)
     return None
