@@ -39,22 +39,19 @@ def worker(torch_first, warmup, steps):
         import torch  # noqa: F401  (only imported: what a user's script may do first)
     import numpy as np
 
-    import ops
     import optim
     from autograd import Tensor
     from autograd.models import CNN
+    from autograd.training import make_train_step
 
     rng = np.random.default_rng(0)
     x = rng.random((64, 1, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, 64)
     model = CNN()
-    opt = optim.Adam(model.parameters(), lr=1e-3)
+    train_step = make_train_step(model, optim.Adam(model.parameters(), lr=1e-3))
 
     def step():
-        loss = ops.cross_entropy(model(Tensor(x)), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        train_step(Tensor(x), y)
 
     for _ in range(warmup):
         step()
