@@ -237,15 +237,16 @@ def find_groups(ops, shape_of, breaks):
     ``breaks`` holds the op indices after which one happened)."""
     groups, run = [], []
     for k, e in enumerate(ops):
-        ok = fusible(e, shape_of) and (not run or (
-            (e.shape, e.dtype) == (ops[run[0]].shape, ops[run[0]].dtype)
-            and run[-1] not in breaks))
-        if ok:
+        can = fusible(e, shape_of)
+        first = ops[run[0]] if run else None
+        joins = (can and first is not None and run[-1] not in breaks
+                 and (e.shape, e.dtype) == (first.shape, first.dtype))
+        if joins:
             run.append(k)
             continue
         if len(run) >= MIN_GROUP:
             groups.append(run)
-        run = [k] if fusible(e, shape_of) else []
+        run = [k] if can else []
     if len(run) >= MIN_GROUP:
         groups.append(run)
     return groups

@@ -29,8 +29,8 @@ class _ConvBase(Module):
     spatial = 2
     transposed = False
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                 groups, bias, dtype):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True, dtype=None):
         super().__init__()
         name, n = type(self).__name__, self.spatial
         in_channels = integer(in_channels, "in_channels", name, 0)
@@ -99,11 +99,6 @@ class Conv1d(_ConvBase):
 
     spatial = 1
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, groups=1, bias=True, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, dtype)
-
     def forward(self, x):
         self._check(x, "L")
         return ops.conv1d(x, self.weight, self.bias, self.stride, self.padding,
@@ -121,11 +116,6 @@ class Conv2d(_ConvBase):
     >>> conv = nn.Conv2d(1, 32, 3, padding=1)
     >>> conv(x).shape                        # x (64, 1, 28, 28) -> (64, 32, 28, 28)
     """
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, groups=1, bias=True, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, dtype)
 
     def forward(self, x):
         self._check(x, "H, W")

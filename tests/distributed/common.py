@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autograd import nn
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -106,3 +108,16 @@ def write_fake_mnist(directory, n_train, n_test):
             header += struct.pack(f">{array.ndim}I", *array.shape)
             (directory / (name + ".gz")).write_bytes(gzip.compress(header + array.tobytes()))
     return directory
+
+
+class Branches(nn.Module):
+    """Two linear branches; with ``use_b`` False the second is left unused (a rank that
+    skips a parameter)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(4, 3), nn.Linear(4, 3)
+        self.use_b = True
+
+    def forward(self, x):
+        return self.a(x) + self.b(x) if self.use_b else self.a(x)

@@ -13,6 +13,7 @@ import ops
 import optim
 from autograd import Tensor, nn
 from autograd import distributed as dist
+from tests.distributed.common import Branches
 
 
 def small_cnn():
@@ -78,16 +79,6 @@ def equivalence():
             if group.rank == 0:
                 print(f"ok equivalence {model_name} {opt_name} {steps} steps, max difference "
                       f"{np.abs(got - want).max():.2e}", flush=True)
-
-
-class Branches(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.a, self.b = nn.Linear(4, 3), nn.Linear(4, 3)
-        self.use_b = True
-
-    def forward(self, x):
-        return self.a(x) + self.b(x) if self.use_b else self.a(x)
 
 
 def unused_on_one_rank():

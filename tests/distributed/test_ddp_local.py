@@ -8,7 +8,7 @@ import pytest
 import ops
 from autograd import Tensor, nn, no_grad
 from autograd.distributed import DistributedDataParallel
-from tests.distributed.common import LoopbackGroup
+from tests.distributed.common import Branches, LoopbackGroup
 
 
 class ThreeLayers(nn.Module):
@@ -66,16 +66,6 @@ def test_a_bucket_closes_at_the_cap_and_at_a_dtype_change():
                                   ["1.bias", "1.weight", "0.bias", "0.weight"]]
     one = DistributedDataParallel(fresh(), bucket_cap_mb=25, group=LoopbackGroup())
     assert len(one.bucket_names()) == 1
-
-
-class Branches(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.a, self.b = nn.Linear(4, 3), nn.Linear(4, 3)
-        self.use_b = True
-
-    def forward(self, x):
-        return self.a(x) + self.b(x) if self.use_b else self.a(x)
 
 
 def test_an_unused_parameter_needs_synchronize_and_keeps_no_gradient():
